@@ -1,0 +1,11 @@
+// The public surface of nextrush-v2: everything users import comes from here, nothing else.
+export type * from './core/types.js';
+export type {
+  AdapterHost,
+  AdapterStats,
+  BroadcastAdapter,
+  BroadcastData,
+  ClusterStats,
+  NodeStats,
+} from './ws/adapter.js';
+export { LocalAdapter } from './ws/adapter.js';

@@ -1,0 +1,102 @@
+// The contract between the WebSocket plugin and a broadcast adapter (in-process, Redis, node:cluster).
+
+/** A message as it travels between nodes: text stays text, binary stays binary. */
+export type BroadcastData = string | Buffer;
+
+/** What the plugin offers an adapter: local delivery and local facts. */
+export interface AdapterHost {
+  /**
+   * Delivers a message to the sockets connected to this process: every open socket when `room` is
+   * undefined, else the members of `room`. Returns the number of sockets it was written to.
+   */
+  deliverLocal(data: BroadcastData, room?: string): number;
+  /** Rooms that currently have at least one local member. */
+  localRooms(): Iterable<string>;
+  /** Connections and room sizes in this process. */
+  localStats(): NodeStats;
+  /** Structured log line (visible when the plugin's `debug` is on; errors are always printed). */
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface NodeStats {
+  /** Adapter-chosen id of this node (process). */
+  nodeId: string;
+  connections: number;
+  rooms: Record<string, number>;
+}
+
+export interface ClusterStats {
+  /** Number of nodes that answered. */
+  nodes: number;
+  /** Sum of connections over all nodes. */
+  connections: number;
+  /** Room name -> members over all nodes. */
+  rooms: Record<string, number>;
+  /** Each node's own report. */
+  perNode: NodeStats[];
+}
+
+export interface AdapterStats {
+  /** Messages published to other nodes. */
+  published: number;
+  /** Messages received from other nodes. */
+  received: number;
+  /** Errors talking to the transport (Redis, IPC); cross-node delivery of those messages was lost. */
+  errors: number;
+  /** Last error message, if any. */
+  lastError?: string;
+  /** Whether the transport is currently usable. */
+  connected: boolean;
+}
+
+/**
+ * A broadcast adapter. The plugin calls `attach` once at install, `broadcast` for every
+ * `app.wsBroadcast`, `roomCreated`/`roomDeleted` when a room gains its first / loses its last local
+ * member, and `close` during `app.close()`.
+ *
+ * `broadcast` must deliver to local sockets synchronously (through `host.deliverLocal`) before it
+ * returns, so local recipients never wait for the transport, and then forward to other nodes.
+ * It returns the number of local sockets written to.
+ */
+export interface BroadcastAdapter {
+  readonly name: string;
+  attach(host: AdapterHost): void;
+  broadcast(data: BroadcastData, room?: string): number;
+  roomCreated(room: string): void;
+  roomDeleted(room: string): void;
+  close(): Promise<void>;
+  stats(): AdapterStats;
+  /** Connections and rooms over every node (a single-node adapter answers with its own). */
+  clusterStats(): Promise<ClusterStats>;
+}
+
+/** The default: one process, no transport, no extra cost. */
+export class LocalAdapter implements BroadcastAdapter {
+  readonly name = 'local';
+  private host: AdapterHost | undefined;
+
+  attach(host: AdapterHost): void {
+    this.host = host;
+  }
+
+  broadcast(data: BroadcastData, room?: string): number {
+    return this.host ? this.host.deliverLocal(data, room) : 0;
+  }
+
+  roomCreated(): void {}
+
+  roomDeleted(): void {}
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  stats(): AdapterStats {
+    return { published: 0, received: 0, errors: 0, connected: true };
+  }
+
+  clusterStats(): Promise<ClusterStats> {
+    const own = this.host ? this.host.localStats() : { nodeId: 'local', connections: 0, rooms: {} };
+    return Promise.resolve({ nodes: 1, connections: own.connections, rooms: { ...own.rooms }, perNode: [own] });
+  }
+}
