@@ -1,0 +1,122 @@
+// The one place that decides which WebSocket server the conformance and interop suites talk to.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+
+/**
+ * Which server runs behind the suites. The `ws` package stands in until nextrush-v2's WebSocketPlugin
+ * lands; switching is a change to this file only.
+ */
+export const SERVER_UNDER_TEST = 'ws-standin' as 'ws-standin' | 'nextrush-v2';
+
+/** The spec's default `maxMessageSize` ("16MB"), read as 16 MiB. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
+
+export interface PeerClose {
+  code: number;
+  reason: string;
+}
+
+export interface ServerOptions {
+  /** Overrides the server's maximum message size; the server's default is used when omitted. */
+  maxMessageSize?: number;
+  /** HTML served at `GET /` (interop pages run their client code from the same origin). */
+  page?: string;
+}
+
+export interface ServerUnderTest {
+  readonly kind: typeof SERVER_UNDER_TEST;
+  readonly port: number;
+  /** Whether the server offers rooms (join + broadcast); the stand-in does not. */
+  readonly supportsRooms: boolean;
+  /** `ws://127.0.0.1:<port><path>` */
+  wsUrl(path?: string): string;
+  /** `http://127.0.0.1:<port><path>` */
+  httpUrl(path?: string): string;
+  /** Resolves with the next close the server observes from a peer (code and reason as the server saw them). */
+  nextPeerClose(): Promise<PeerClose>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a server on 127.0.0.1 with an ephemeral port. Every WebSocket path echoes each message back
+ * unchanged (text as text, binary as binary). Connections whose path starts with `/cmd` instead obey
+ * text commands, used by interop tests:
+ *   `close:<code>:<reason>`  the server closes the connection with that code and reason
+ *   `join:<room>`            (rooms only) joins a room and answers `joined:<room>`
+ *   `broadcast:<room>:<msg>` (rooms only) sends <msg> to every member of <room>
+ */
+export async function startServer(options: ServerOptions = {}): Promise<ServerUnderTest> {
+  return startStandIn(options);
+}
+
+/** A tiny FIFO of peer closes so a test can await the close the server saw. */
+class CloseLog {
+  private readonly seen: PeerClose[] = [];
+  private readonly waiting: ((c: PeerClose) => void)[] = [];
+  push(c: PeerClose): void {
+    const w = this.waiting.shift();
+    if (w) w(c);
+    else this.seen.push(c);
+  }
+  next(): Promise<PeerClose> {
+    const c = this.seen.shift();
+    if (c) return Promise.resolve(c);
+    return new Promise(resolve => this.waiting.push(resolve));
+  }
+}
+
+function parseCommand(text: string): { name: string; args: string[] } {
+  const [name = '', ...args] = text.split(':');
+  return { name, args };
+}
+
+async function startStandIn(options: ServerOptions): Promise<ServerUnderTest> {
+  const closes = new CloseLog();
+  const http = createServer((req, res) => {
+    if (req.url === '/' && options.page !== undefined) {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(options.page);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  const wss = new WebSocketServer({
+    server: http,
+    maxPayload: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+    perMessageDeflate: false,
+  });
+  wss.on('connection', (socket, req) => {
+    const commands = (req.url ?? '/').startsWith('/cmd');
+    socket.on('close', (code, reason) => closes.push({ code, reason: reason.toString('utf8') }));
+    socket.on('error', () => {
+      // Protocol errors are answered with a close frame by `ws` itself; nothing else to do here.
+    });
+    socket.on('message', (data, isBinary) => {
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      if (!commands) {
+        socket.send(buf, { binary: isBinary });
+        return;
+      }
+      const { name, args } = parseCommand(buf.toString('utf8'));
+      if (name === 'close') socket.close(Number(args[0]), args.slice(1).join(':'));
+      else socket.send(buf, { binary: isBinary });
+    });
+  });
+  await new Promise<void>(resolve => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as AddressInfo).port;
+  return {
+    kind: SERVER_UNDER_TEST,
+    port,
+    supportsRooms: false,
+    wsUrl: (path = '/') => `ws://127.0.0.1:${port}${path}`,
+    httpUrl: (path = '/') => `http://127.0.0.1:${port}${path}`,
+    nextPeerClose: () => closes.next(),
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      await new Promise<void>(resolve => wss.close(() => resolve()));
+      http.closeAllConnections();
+      await new Promise<void>(resolve => http.close(() => resolve()));
+    },
+  };
+}
