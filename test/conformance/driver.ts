@@ -93,6 +93,14 @@ export const pong = (p: Buffer | string = '', o: Opts = {}): Buffer =>
 export const frame = (opcode: number, p: Buffer | string = '', o: Opts = {}): Buffer =>
   buildFrame({ ...o, opcode, payload: p });
 
+/** A close frame as bytes (for cases that tamper with it; `sendClose` is the usual way to close). */
+export const closeFrame = (code?: number, reason: Buffer | string = '', o: Opts = {}): Buffer =>
+  buildFrame({
+    ...o,
+    opcode: Op.Close,
+    payload: code === undefined ? undefined : closePayload(code, reason),
+  });
+
 /** Deterministic pseudo-random bytes, so a failing case is reproducible. */
 export function bytes(n: number, seed = n): Buffer {
   const out = Buffer.allocUnsafe(n);
