@@ -21,7 +21,8 @@ export interface Case {
   id: string;
   /** What is sent and what must come back. */
   title: string;
-  steps: Step[];
+  /** The conversation; a function for cases with big payloads, so they are built only while they run. */
+  steps: Step[] | (() => Step[]);
   /** Tags let KNOWN_STANDIN_DEVIATIONS name a family of cases. */
   tags?: string[];
   /** Safety-net timeout per expectation (default 4000 ms). */
@@ -46,14 +47,16 @@ export const KNOWN_STANDIN_DEVIATIONS: { tag: string; why: string }[] = [
 
 // ---- step builders: a case reads as the conversation it has with the server ----
 
-export const send = (...frames: Buffer[]): Step => ({ do: 'send', bytes: Buffer.concat(frames) });
-export const sendChunked = (chunking: Chunking, ...frames: Buffer[]): Step => ({
+export type SendStep = Extract<Step, { do: 'send' }>;
+
+export const send = (...frames: Buffer[]): SendStep => ({ do: 'send', bytes: Buffer.concat(frames) });
+export const sendChunked = (chunking: Chunking, ...frames: Buffer[]): SendStep => ({
   do: 'send',
   bytes: Buffer.concat(frames),
   chunking,
 });
 /** Sends a close frame (code and reason, or no payload when code is undefined). */
-export const sendClose = (code?: number, reason: Buffer | string = ''): Step => ({
+export const sendClose = (code?: number, reason: Buffer | string = ''): SendStep => ({
   do: 'send',
   bytes: buildFrame({
     opcode: Op.Close,
@@ -101,25 +104,35 @@ export const closeFrame = (code?: number, reason: Buffer | string = '', o: Opts 
     payload: code === undefined ? undefined : closePayload(code, reason),
   });
 
-/** Deterministic pseudo-random bytes, so a failing case is reproducible. */
+/**
+ * Deterministic pseudo-random bytes, so a failing case is reproducible. Big buffers repeat a block of
+ * 65521 bytes (a prime, so the pattern never lines up with power-of-two fragment sizes and a misplaced
+ * fragment still shows as a difference).
+ */
 export function bytes(n: number, seed = n): Buffer {
+  const block = Math.min(n, 65521);
   const out = Buffer.allocUnsafe(n);
   let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < block; i++) {
     x ^= x << 13;
     x ^= x >>> 17;
     x ^= x << 5;
     out[i] = x & 0xff;
   }
+  for (let filled = block; filled < n; filled *= 2) out.copy(out, filled, 0, Math.min(filled, n - filled));
   return out;
 }
 
-/** Printable ASCII text of n bytes (valid UTF-8 whatever the length). */
+const ALPHABET =
+  'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,;:!?-_+*/=()[]{}<>@#$%^&~|';
+
+/** Printable ASCII of n bytes (valid UTF-8 whatever the length; the pattern repeats every 91 bytes). */
+export function asciiBytes(n: number): Buffer {
+  return Buffer.alloc(n, ALPHABET);
+}
+
 export function ascii(n: number): string {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ';
-  let s = '';
-  for (let i = 0; i < n; i++) s += alphabet[(i * 7) % alphabet.length];
-  return s;
+  return asciiBytes(n).toString('latin1');
 }
 
 export function hex(s: string): Buffer {
@@ -132,7 +145,7 @@ async function runSteps(server: ServerUnderTest, c: Case): Promise<void> {
   const timeout = c.timeoutMs ?? 4000;
   const conn = await RawConnection.open(server.port, '/', timeout);
   try {
-    let steps = c.steps;
+    let steps = typeof c.steps === 'function' ? c.steps() : c.steps;
     // A case that does not end with a close ends with an orderly one, which also proves the server
     // sent nothing unexpected after the last expected frame.
     if (steps[steps.length - 1]?.do !== 'close') steps = [...steps, sendClose(1000), expectClose(1000)];

@@ -85,6 +85,9 @@ async function startStandIn(options: ServerOptions): Promise<ServerUnderTest> {
     server: http,
     maxPayload: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
     perMessageDeflate: false,
+    // ws caps a message at 16384 fragments by default; the spec has no fragment-count limit and the
+    // suite requires e.g. 4 MiB in 65536 fragments to pass, so the stand-in is configured like the spec.
+    maxFragments: 0,
   });
   wss.on('connection', (socket, req) => {
     const commands = (req.url ?? '/').startsWith('/cmd');
