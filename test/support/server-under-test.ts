@@ -3,6 +3,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 
+/** Rooms (join + broadcast) exist only in nextrush-v2; interop registers its rooms case when true. */
+export const SERVER_SUPPORTS_ROOMS = false;
+
 /**
  * Which server runs behind the suites. The `ws` package stands in until nextrush-v2's WebSocketPlugin
  * lands; switching is a change to this file only.
@@ -33,8 +36,8 @@ export interface ServerUnderTest {
   wsUrl(path?: string): string;
   /** `http://127.0.0.1:<port><path>` */
   httpUrl(path?: string): string;
-  /** Resolves with the next close the server observes from a peer (code and reason as the server saw them). */
-  nextPeerClose(): Promise<PeerClose>;
+  /** Resolves with the close the server observed on the connection opened at `path` (code and reason as the server saw them). */
+  peerClose(path: string): Promise<PeerClose>;
   close(): Promise<void>;
 }
 
@@ -50,19 +53,20 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerUn
   return startStandIn(options);
 }
 
-/** A tiny FIFO of peer closes so a test can await the close the server saw. */
+/** Closes the server observed, by connection path, so a test can await the close of its own connection. */
 class CloseLog {
-  private readonly seen: PeerClose[] = [];
-  private readonly waiting: ((c: PeerClose) => void)[] = [];
-  push(c: PeerClose): void {
-    const w = this.waiting.shift();
+  private readonly seen = new Map<string, PeerClose>();
+  private readonly waiting = new Map<string, (c: PeerClose) => void>();
+  push(path: string, c: PeerClose): void {
+    const w = this.waiting.get(path);
+    this.waiting.delete(path);
     if (w) w(c);
-    else this.seen.push(c);
+    else this.seen.set(path, c);
   }
-  next(): Promise<PeerClose> {
-    const c = this.seen.shift();
+  get(path: string): Promise<PeerClose> {
+    const c = this.seen.get(path);
     if (c) return Promise.resolve(c);
-    return new Promise(resolve => this.waiting.push(resolve));
+    return new Promise(resolve => this.waiting.set(path, resolve));
   }
 }
 
@@ -90,8 +94,9 @@ async function startStandIn(options: ServerOptions): Promise<ServerUnderTest> {
     maxFragments: 0,
   });
   wss.on('connection', (socket, req) => {
-    const commands = (req.url ?? '/').startsWith('/cmd');
-    socket.on('close', (code, reason) => closes.push({ code, reason: reason.toString('utf8') }));
+    const path = req.url ?? '/';
+    const commands = path.startsWith('/cmd');
+    socket.on('close', (code, reason) => closes.push(path, { code, reason: reason.toString('utf8') }));
     socket.on('error', () => {
       // Protocol errors are answered with a close frame by `ws` itself; nothing else to do here.
     });
@@ -111,10 +116,10 @@ async function startStandIn(options: ServerOptions): Promise<ServerUnderTest> {
   return {
     kind: SERVER_UNDER_TEST,
     port,
-    supportsRooms: false,
+    supportsRooms: SERVER_SUPPORTS_ROOMS,
     wsUrl: (path = '/') => `ws://127.0.0.1:${port}${path}`,
     httpUrl: (path = '/') => `http://127.0.0.1:${port}${path}`,
-    nextPeerClose: () => closes.next(),
+    peerClose: path => closes.get(path),
     close: async () => {
       for (const client of wss.clients) client.terminate();
       await new Promise<void>(resolve => wss.close(() => resolve()));
