@@ -4,7 +4,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { hasBody, readBody } from './body.js';
 import { compose } from './compose.js';
 import { contextClassFor, type BaseContext, type ContextClass } from './context.js';
-import { sendError } from './error-response.js';
+import { logError, sendError } from './error-response.js';
 import { Errors } from './errors.js';
 import { AppResponse, asResponse } from './response.js';
 import { HttpRoutes, dispatchRoute } from './routes.js';
@@ -117,7 +117,13 @@ class App implements Application {
   }
 
   callback(): (req: IncomingMessage, res: ServerResponse) => void {
-    return (req, res) => void this.handle(req, res);
+    return (req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        // Only reachable if writing the error response itself failed; the socket is all that is left.
+        logError(err, 'error response failed');
+        res.destroy();
+      });
+    };
   }
 
   listen(port?: number, hostOrCallback?: string | (() => void), callback?: () => void): Server {
