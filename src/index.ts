@@ -14,3 +14,20 @@ export type {
   NodeStats,
 } from './ws/adapter.js';
 export { LocalAdapter } from './ws/adapter.js';
+export { WebSocketPlugin } from './ws/plugin.js';
+export { WebSocketConnection, ReadyState } from './ws/connection.js';
+export type {
+  SendResult,
+  WebSocketPluginOptions,
+  WebSocketStats,
+  WSCloseHandler,
+  WSConnection,
+  WSHandler,
+  WSMessage,
+  WSMessageHandler,
+  WSMiddleware,
+  WSRoomManager,
+  RefusalReason,
+} from './ws/types.js';
+export { CloseCode } from './protocol/close-codes.js';
+export { ProtocolError, ProtocolErrors, type ProtocolErrorCode } from './protocol/errors.js';
