@@ -90,7 +90,7 @@ cases.push(
   },
   {
     id: `7.3.${++n}`,
-    title: 'close 1000 byte by byte -> close 1000',
+    title: 'close 1000 with a reason, byte by byte -> close 1000 with the same reason',
     steps: [
       { ...sendChunked('bytewise', closeFrame(1000, 'slow')), sendsClose: true },
       expectClose(1000, 'slow'),

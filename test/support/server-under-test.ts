@@ -2,15 +2,17 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-
-/** Rooms (join + broadcast) exist only in nextrush-v2; interop registers its rooms case when true. */
-export const SERVER_SUPPORTS_ROOMS = false;
+import { createApp, WebSocketPlugin } from '../../src/index.js';
 
 /**
- * Which server runs behind the suites. The `ws` package stands in until nextrush-v2's WebSocketPlugin
- * lands; switching is a change to this file only.
+ * Which server runs behind the suites: nextrush-v2's WebSocketPlugin. The `ws` package's server was the
+ * stand-in before the plugin landed and stays here, so the suite's own behaviour can be checked against
+ * a second implementation by changing this one line.
  */
-export const SERVER_UNDER_TEST = 'ws-standin' as 'ws-standin' | 'nextrush-v2';
+export const SERVER_UNDER_TEST = 'nextrush-v2' as 'ws-standin' | 'nextrush-v2';
+
+/** Rooms (join + broadcast) exist only in nextrush-v2; interop registers its rooms case when true. */
+export const SERVER_SUPPORTS_ROOMS = SERVER_UNDER_TEST === 'nextrush-v2';
 
 /** The spec's default `maxMessageSize` ("16MB"), read as 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
@@ -50,7 +52,7 @@ export interface ServerUnderTest {
  *   `broadcast:<room>:<msg>` (rooms only) sends <msg> to every member of <room>
  */
 export async function startServer(options: ServerOptions = {}): Promise<ServerUnderTest> {
-  return startStandIn(options);
+  return SERVER_UNDER_TEST === 'nextrush-v2' ? startNextrush(options) : startStandIn(options);
 }
 
 /** Closes the server observed, by connection path, so a test can await the close of its own connection. */
@@ -126,5 +128,63 @@ async function startStandIn(options: ServerOptions): Promise<ServerUnderTest> {
       http.closeAllConnections();
       await new Promise<void>(resolve => http.close(() => resolve()));
     },
+  };
+}
+
+async function startNextrush(options: ServerOptions): Promise<ServerUnderTest> {
+  const closes = new CloseLog();
+  const app = createApp();
+  new WebSocketPlugin({
+    path: '/*',
+    ...(options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize }),
+  }).install(app);
+  const page = options.page;
+  if (page !== undefined) {
+    app.get('/', ctx => {
+      ctx.res.setHeader('content-type', 'text/html; charset=utf-8');
+      ctx.res.end(page);
+    });
+  }
+  app.ws('/*', socket => {
+    const path = socket.url;
+    socket.onClose((code, reason) => closes.push(path, { code, reason }));
+    if (!path.startsWith('/cmd')) {
+      socket.onMessage(data => {
+        socket.send(data);
+      });
+      return;
+    }
+    socket.onMessage(data => {
+      if (typeof data !== 'string') {
+        socket.send(data);
+        return;
+      }
+      const { name, args } = parseCommand(data);
+      if (name === 'close') {
+        socket.close(Number(args[0]), args.slice(1).join(':'));
+      } else if (name === 'join') {
+        socket.join(args[0] ?? '');
+        socket.send(`joined:${args[0] ?? ''}`);
+      } else if (name === 'broadcast') {
+        app.wsBroadcast(args.slice(1).join(':'), args[0]);
+      } else {
+        socket.send(data);
+      }
+    });
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    kind: SERVER_UNDER_TEST,
+    port,
+    supportsRooms: SERVER_SUPPORTS_ROOMS,
+    wsUrl: (path = '/') => `ws://127.0.0.1:${port}${path}`,
+    httpUrl: (path = '/') => `http://127.0.0.1:${port}${path}`,
+    peerClose: path => closes.get(path),
+    close: () => app.close(),
   };
 }
