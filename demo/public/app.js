@@ -106,6 +106,8 @@ function connect() {
     // A socket we replaced on purpose (room switch) must not trigger a reconnect.
     if (state.ws !== ws) return;
     state.ws = null;
+    // Say it once per outage, not once per failed retry.
+    if (state.attempt === 0) addEvent('Connection lost. Reconnecting…');
     scheduleReconnect();
   });
 }
