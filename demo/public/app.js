@@ -55,10 +55,11 @@ function randomName() {
   return `guest-${Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
+const params = new URL(location.href).searchParams;
 const state = {
-  room: cleanRoom(new URL(location.href).searchParams.get('room')),
+  room: cleanRoom(params.get('room')),
   // sessionStorage is per tab, so two tabs of one browser chat as two different people.
-  name: cleanName(sessionStorage.getItem('nextrush-demo-name')),
+  name: cleanName(params.get('name') ?? sessionStorage.getItem('nextrush-demo-name')),
   me: null,
   ws: null,
   attempt: 0,
