@@ -10,6 +10,8 @@ export interface WsStats {
   bytesReceived: number;
   connectionsOpened: number;
   connectionsRefused: Record<string, number>;
+  messagesDropped?: number;
+  protocolErrors?: number;
 }
 
 /** One dashboard point: current gauges plus rates over the interval since the previous point. */
@@ -84,14 +86,35 @@ export function prometheusText(stats: WsStats): string {
     'Messages received from peers.',
     stats.messagesReceived
   );
-  metric('websocket_bytes_sent_total', 'counter', 'Payload bytes sent to peers.', stats.bytesSent);
-  metric('websocket_bytes_received_total', 'counter', 'Payload bytes received.', stats.bytesReceived);
+  metric(
+    'websocket_bytes_sent_total',
+    'counter',
+    'Bytes written to sockets (frames, headers included).',
+    stats.bytesSent
+  );
+  metric('websocket_bytes_received_total', 'counter', 'Bytes read from sockets.', stats.bytesReceived);
   metric(
     'websocket_connections_opened_total',
     'counter',
     'Connections accepted since start.',
     stats.connectionsOpened
   );
+  if (stats.messagesDropped !== undefined) {
+    metric(
+      'websocket_messages_dropped_total',
+      'counter',
+      'Messages not sent: connection not open or over its backpressure limit.',
+      stats.messagesDropped
+    );
+  }
+  if (stats.protocolErrors !== undefined) {
+    metric(
+      'websocket_protocol_errors_total',
+      'counter',
+      'Connections closed for protocol errors.',
+      stats.protocolErrors
+    );
+  }
   lines.push(
     '# HELP websocket_connections_refused_total Upgrade requests refused, by reason.',
     '# TYPE websocket_connections_refused_total counter'

@@ -103,9 +103,11 @@ function connect() {
     }
     handle(msg);
   });
-  ws.addEventListener('close', () => {
+  ws.addEventListener('close', event => {
     // A socket we replaced on purpose (room switch) must not trigger a reconnect.
     if (state.ws !== ws) return;
+    // Kept for support and tests: 1001 means the server shut down gracefully, 1006 that it vanished.
+    els.status.dataset.closeCode = String(event.code);
     state.ws = null;
     // Say it once per outage, not once per failed retry.
     if (state.attempt === 0) addEvent('Connection lost. Reconnecting…');

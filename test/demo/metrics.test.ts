@@ -17,8 +17,8 @@ function stats(over: Partial<WsStats> = {}): WsStats {
   };
 }
 
-void describe('demo RateSampler', () => {
-  void it('reports zero for the first reading, then deltas per second', () => {
+describe('demo RateSampler', () => {
+  it('reports zero for the first reading, then deltas per second', () => {
     const sampler = new RateSampler();
     const first = sampler.sample(stats({ messagesSent: 100, messagesReceived: 50, connections: 3 }), 2, 1000);
     assert.deepEqual(first, {
@@ -33,13 +33,13 @@ void describe('demo RateSampler', () => {
     assert.equal(second.messagesInPerSec, 2.5);
   });
 
-  void it('treats counters that go backwards as a restart, not a negative rate', () => {
+  it('treats counters that go backwards as a restart, not a negative rate', () => {
     const sampler = new RateSampler();
     sampler.sample(stats({ messagesSent: 100 }), 0, 0);
     assert.equal(sampler.sample(stats({ messagesSent: 4 }), 0, 1000).messagesOutPerSec, 0);
   });
 
-  void it('keeps only the newest samples', () => {
+  it('keeps only the newest samples', () => {
     const sampler = new RateSampler(3);
     for (let i = 0; i < 5; i++) sampler.sample(stats(), 0, i * 1000);
     assert.deepEqual(
@@ -49,8 +49,8 @@ void describe('demo RateSampler', () => {
   });
 });
 
-void describe('demo prometheusText', () => {
-  void it('writes HELP and TYPE lines and one sample per metric', () => {
+describe('demo prometheusText', () => {
+  it('writes HELP and TYPE lines and one sample per metric', () => {
     const text = prometheusText(
       stats({ connections: 3, rooms: 2, messagesSent: 7, connectionsRefused: { 'origin "x"\n': 2 } })
     );

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Context } from '../../src/core/types.js';
 import { resolveStaticPath, serveStatic } from '../../demo/static.js';
 
-void describe('demo static files', () => {
+describe('demo static files', () => {
   const parent = mkdtempSync(join(tmpdir(), 'nextrush-static-'));
   const root = join(parent, 'public');
   let server: Server;
@@ -41,7 +41,7 @@ void describe('demo static files', () => {
     rmSync(parent, { recursive: true, force: true });
   });
 
-  void it('serves index.html for / with an HTML content type and a CSP', async () => {
+  it('serves index.html for / with an HTML content type and a CSP', async () => {
     const res = await fetch(`${base}/`);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'text/html; charset=utf-8');
@@ -49,7 +49,7 @@ void describe('demo static files', () => {
     assert.equal(await res.text(), '<!doctype html><title>x</title>');
   });
 
-  void it('sets content types by extension', async () => {
+  it('sets content types by extension', async () => {
     const js = await fetch(`${base}/app.js`);
     assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
     await js.arrayBuffer();
@@ -58,14 +58,14 @@ void describe('demo static files', () => {
     assert.equal(await css.text(), 'body{}');
   });
 
-  void it('answers HEAD without a body', async () => {
+  it('answers HEAD without a body', async () => {
     const res = await fetch(`${base}/app.js`, { method: 'HEAD' });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-length'), '10');
     assert.equal(await res.text(), '');
   });
 
-  void it('passes unknown paths, directories and other methods to the next middleware', async () => {
+  it('passes unknown paths, directories and other methods to the next middleware', async () => {
     for (const [path, method] of [
       ['/missing.js', 'GET'],
       ['/sub', 'GET'],
@@ -77,7 +77,7 @@ void describe('demo static files', () => {
     }
   });
 
-  void it('never resolves outside the root, however the path is encoded', () => {
+  it('never resolves outside the root, however the path is encoded', () => {
     for (const path of [
       '/../secret.txt',
       '/%2e%2e/secret.txt',
@@ -92,7 +92,7 @@ void describe('demo static files', () => {
     assert.equal(resolveStaticPath(root, '/sub/../app.js'), join(root, 'app.js'));
   });
 
-  void it('refuses a raw ../ path over the wire', async () => {
+  it('refuses a raw ../ path over the wire', async () => {
     // fetch normalises "..", so send the request line by hand through node:http.
     const { request } = await import('node:http');
     const status = await new Promise<number | undefined>((resolve, reject) => {
