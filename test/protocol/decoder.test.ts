@@ -624,6 +624,26 @@ describe('FrameDecoder: pause and resume', () => {
     decoder.resume();
     assert.deepEqual(sink.events, all);
   });
+  it('pauses inside onCompressedFrame and resumes with the following frames in order', () => {
+    const sink = new CompressionRecordingSink();
+    const decoder = new FrameDecoder(sink, { ...DEFAULT_OPTIONS, compression: true });
+    sink.after = event => {
+      if (event[0] === 'compressed') decoder.pause();
+    };
+    decoder.push(
+      bytes(
+        frame({ opcode: Binary, rsv: 0x40, fin: false, payload: Buffer.from([1]) }),
+        frame({ opcode: Continuation, payload: Buffer.from([2]) }),
+        frame({ opcode: Ping, payload: Buffer.from([3]) })
+      )
+    );
+    assert.deepEqual(sink.events, [['compressed', '01', false, true, false]]);
+    decoder.resume();
+    assert.deepEqual(sink.events.slice(1), [['compressed', '02', false, false, true]]);
+    decoder.resume();
+    assert.deepEqual(sink.events.slice(2), [['ping', '03']]);
+    assert.equal(decoder.bufferedBytes, 0);
+  });
   it('resume() while not paused does nothing', () => {
     const sink = new RecordingSink();
     const decoder = new FrameDecoder(sink, DEFAULT_OPTIONS);
