@@ -81,16 +81,20 @@ describe('FrameDecoder: payload lengths', () => {
 });
 
 describe('FrameDecoder: 1009 for lengths that cannot be accepted, before any payload arrives', () => {
-  const overflow: [string, bigint][] = [
-    ['2^53', 2n ** 53n],
-    ['2^63 (most significant bit set)', 2n ** 63n],
+  it('fails a 64-bit length of 2^53 with WS_ERR_LENGTH_OVERFLOW / 1009 from the header alone', () => {
+    const header = frame({ opcode: Binary, declaredLength: 2n ** 53n, lengthForm: 64 });
+    assert.equal(header.length, 14);
+    assertDecodes(header, [error('WS_ERR_LENGTH_OVERFLOW', 1009)]);
+  });
+  // RFC 6455 5.2: "the most significant bit MUST be 0" -- a protocol error, not a size problem.
+  const msbSet: [string, bigint][] = [
+    ['2^63', 2n ** 63n],
     ['2^64 - 1', 2n ** 64n - 1n],
   ];
-  for (const [name, length] of overflow) {
-    it(`fails a 64-bit length of ${name} with WS_ERR_LENGTH_OVERFLOW / 1009 from the header alone`, () => {
+  for (const [name, length] of msbSet) {
+    it(`fails a 64-bit length of ${name} (most significant bit set) with WS_ERR_INVALID_LENGTH / 1002`, () => {
       const header = frame({ opcode: Binary, declaredLength: length, lengthForm: 64 });
-      assert.equal(header.length, 14);
-      assertDecodes(header, [error('WS_ERR_LENGTH_OVERFLOW', 1009)]);
+      assertDecodes(header, [error('WS_ERR_INVALID_LENGTH', 1002)]);
     });
   }
   it('fails a 64-bit length of 2^53 - 1 with 1009 (over maxMessageSize) from the header alone', () => {
