@@ -9,3 +9,10 @@ export type {
   NodeStats,
 } from './ws/adapter.js';
 export { LocalAdapter } from './ws/adapter.js';
+export { RedisAdapter } from './ws/adapters/redis.js';
+export type {
+  IoRedisClientLike,
+  NodeRedisClientLike,
+  RedisAdapterOptions,
+  RedisClientLike,
+} from './ws/adapters/redis.js';
