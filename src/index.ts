@@ -16,3 +16,5 @@ export type {
   RedisAdapterOptions,
   RedisClientLike,
 } from './ws/adapters/redis.js';
+export { ClusterAdapter } from './ws/adapters/cluster.js';
+export type { ClusterAdapterOptions, ClusterPrimary, ClusterPrimaryOptions } from './ws/adapters/cluster.js';

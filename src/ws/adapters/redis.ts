@@ -9,6 +9,7 @@ import type {
   NodeStats,
 } from '../adapter.js';
 import { decode, encode, encodeBroadcast, Kind, payloadOf } from './envelope.js';
+import { sumStats } from './stats.js';
 import type { Envelope } from './envelope.js';
 
 /*
@@ -118,16 +119,6 @@ function wrap(client: RedisClientLike, onMessage: (message: Buffer) => void): Co
 interface StatsCollector {
   add(stats: NodeStats): void;
   finish(): void;
-}
-
-export function sumStats(perNode: NodeStats[]): ClusterStats {
-  const rooms: Record<string, number> = {};
-  let connections = 0;
-  for (const node of perNode) {
-    connections += node.connections;
-    for (const [room, n] of Object.entries(node.rooms)) rooms[room] = (rooms[room] ?? 0) + n;
-  }
-  return { nodes: perNode.length, connections, rooms, perNode };
 }
 
 function isNodeStats(v: unknown): v is NodeStats {
