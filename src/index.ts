@@ -1,5 +1,10 @@
 // The public surface of nextrush-v2: everything users import comes from here, nothing else.
 export type * from './core/types.js';
+export { createApp } from './core/app.js';
+export { HttpError, type HttpErrorOptions } from './core/errors.js';
+export { Router, compilePath, type RouteMatch } from './core/router.js';
+export { compose } from './core/compose.js';
+export type { ErrorBody } from './core/error-response.js';
 export type {
   AdapterHost,
   AdapterStats,
