@@ -23,3 +23,20 @@ export type {
 } from './ws/adapters/redis.js';
 export { ClusterAdapter } from './ws/adapters/cluster.js';
 export type { ClusterAdapterOptions, ClusterPrimary, ClusterPrimaryOptions } from './ws/adapters/cluster.js';
+export { WebSocketPlugin } from './ws/plugin.js';
+export { WebSocketConnection, ReadyState } from './ws/connection.js';
+export type {
+  SendResult,
+  WebSocketPluginOptions,
+  WebSocketStats,
+  WSCloseHandler,
+  WSConnection,
+  WSHandler,
+  WSMessage,
+  WSMessageHandler,
+  WSMiddleware,
+  WSRoomManager,
+  RefusalReason,
+} from './ws/types.js';
+export { CloseCode } from './protocol/close-codes.js';
+export { ProtocolError, ProtocolErrors, type ProtocolErrorCode } from './protocol/errors.js';

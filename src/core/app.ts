@@ -12,6 +12,8 @@ import { shutdown } from './shutdown.js';
 import type {
   AppOptions,
   Application,
+  CoreApplication,
+  Context,
   CloseHook,
   Middleware,
   Plugin,
@@ -29,14 +31,14 @@ export const DEFAULTS = {
   trustProxy: false,
 } as const satisfies Required<AppOptions>;
 
-class App implements Application {
+class App implements CoreApplication {
   readonly context: Record<string, unknown>;
   readonly plugins: string[] = [];
   private readonly config: Required<AppOptions>;
   private readonly Context: ContextClass;
   private readonly middleware: Middleware[] = [];
   private readonly routes = new HttpRoutes();
-  private chain: ((ctx: BaseContext) => Promise<void>) | undefined;
+  private chain: ((ctx: Context) => Promise<void>) | undefined;
   private readonly serverHooks: ((server: Server) => void)[] = [];
   private readonly upgradeHandlers: UpgradeHandler[] = [];
   private readonly closeHooks: CloseHook[] = [];
@@ -65,10 +67,15 @@ class App implements Application {
     return this;
   }
 
+  /** This app under the user-facing type, whose plugin-added members are assigned by plugins' install(). */
+  asApplication(): Application {
+    return this as unknown as Application;
+  }
+
   register(plugin: Plugin): this {
     if (!plugin || typeof plugin.install !== 'function') throw new TypeError('register() expects a plugin');
     if (this.plugins.includes(plugin.name)) throw new Error(`Plugin "${plugin.name}" is already registered`);
-    plugin.install(this);
+    plugin.install(this.asApplication());
     this.plugins.push(plugin.name);
     return this;
   }
@@ -160,14 +167,14 @@ class App implements Application {
 
   private async handle(req: IncomingMessage, rawRes: ServerResponse): Promise<void> {
     const res = asResponse(rawRes);
-    const ctx = new this.Context(this, req, res, this.config.trustProxy);
+    const ctx = new this.Context(this.asApplication(), req, res, this.config.trustProxy);
     this.track(res);
     try {
       if (this.closing) res.setHeader('Connection', 'close');
       ctx.route = this.routes.resolve(ctx.method, ctx.path);
       if (ctx.route.kind === 'handler') ctx.params = ctx.route.params;
       if (hasBody(req)) ctx.body = await readBody(req, this.config.bodyLimit);
-      await (this.chain ??= compose([...this.middleware, dispatchRoute]))(ctx);
+      await (this.chain ??= compose([...this.middleware, dispatchRoute]))(ctx as unknown as Context);
       if (!res.headersSent && !res.writableEnded) this.unanswered(ctx);
     } catch (err) {
       sendError(res, err, `${ctx.method} ${ctx.path}`);
@@ -196,5 +203,5 @@ function definedOnly(options: AppOptions): AppOptions {
 
 /** Creates an application. */
 export function createApp(options?: AppOptions): Application {
-  return new App(options);
+  return new App(options).asApplication();
 }

@@ -3,9 +3,9 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { HttpError } from './errors.js';
 import { NONE, type RouteResult } from './routes.js';
 import { parseQuery, type QueryObject } from './query.js';
-import type { Application, Context, Response } from './types.js';
+import type { Application, CoreContext, Response } from './types.js';
 
-export class BaseContext implements Context {
+export class BaseContext implements CoreContext {
   readonly req: IncomingMessage;
   readonly res: Response;
   readonly app: Application;

@@ -56,7 +56,7 @@ function allowed(table: MethodTable): string {
 
 /** The last middleware of the chain: runs the route matched before the chain, or answers OPTIONS / 405. */
 export const dispatchRoute: Middleware = (ctx, next) => {
-  const route = (ctx as BaseContext).route;
+  const route = (ctx as unknown as BaseContext).route;
   switch (route.kind) {
     case 'handler':
       return route.handler(ctx, next);

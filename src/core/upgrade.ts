@@ -6,14 +6,21 @@ import { logError } from './error-response.js';
 import type { UpgradeHandler } from './types.js';
 
 /** Writes a minimal HTTP error on a raw socket and closes it; a silent client cannot keep it open. */
-export function rejectUpgrade(socket: Duplex, status: number, message: string): void {
+export function rejectUpgrade(
+  socket: Duplex,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {}
+): void {
   socket.on('error', () => {});
   if (socket.destroyed) return;
   const body = `${message}\n`;
+  let extra = '';
+  for (const [name, value] of Object.entries(headers)) extra += `${name}: ${value}\r\n`;
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`
   );
   setTimeout(() => socket.destroy(), 2000).unref();
 }
