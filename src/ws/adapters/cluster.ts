@@ -18,6 +18,11 @@ import { sumStats } from './stats.js';
  * so in that case binary payloads travel as base64 and the worker logs how to avoid it.
  */
 const TAG = 'nextrush:ws-cluster';
+/**
+ * Node removes NODE_CHANNEL_SERIALIZATION_MODE from a child's environment once it has read it, so
+ * `setupPrimary()` leaves its own mark in the environment that `cluster.fork()` passes to workers.
+ */
+const IPC_MODE_ENV = 'NEXTRUSH_WS_CLUSTER_IPC';
 
 type Wire =
   | { tag: typeof TAG; op: 'broadcast'; room?: string; data: string | Uint8Array; b64?: true }
@@ -73,6 +78,7 @@ export class ClusterAdapter implements BroadcastAdapter {
     if (primary) return primary;
     if (!cluster.isPrimary) throw new Error('ClusterAdapter.setupPrimary() must run in the primary process');
     cluster.setupPrimary({ serialization: 'advanced' });
+    process.env[IPC_MODE_ENV] = 'advanced';
     primary = relay(options.statsTimeoutMs ?? 1000);
     return primary;
   }
@@ -89,7 +95,7 @@ export class ClusterAdapter implements BroadcastAdapter {
       host.log('warn', 'cluster adapter: not a cluster worker; broadcasts stay in this process');
       return;
     }
-    this.base64 = process.env.NODE_CHANNEL_SERIALIZATION_MODE !== 'advanced';
+    this.base64 = process.env[IPC_MODE_ENV] !== 'advanced';
     if (this.base64) {
       host.log('warn', 'cluster adapter: JSON IPC; call ClusterAdapter.setupPrimary() before cluster.fork()');
     }
