@@ -39,9 +39,9 @@ void describe('ClusterAdapter with real apps in two cluster workers', () => {
     }
     // c1 on worker 1 in r1; c2 on worker 2 in r1; c3 on worker 2 in no room.
     [c1, c2, c3] = await Promise.all([
-      connectClient(ports[0]!, ['r1']),
-      connectClient(ports[1]!, ['r1']),
-      connectClient(ports[1]!, []),
+      connectClient(ports[0], ['r1']),
+      connectClient(ports[1], ['r1']),
+      connectClient(ports[1], []),
     ]);
     await Promise.all(
       workers.map(w => {
@@ -66,7 +66,7 @@ void describe('ClusterAdapter with real apps in two cluster workers', () => {
 
   void it("a broadcast in one worker reaches the other worker's clients exactly once, binary kept", async () => {
     const send = (data: string | Buffer, room?: string) =>
-      workers[0]!.send({
+      workers[0].send({
         test: 'broadcast',
         binary: typeof data !== 'string',
         data: typeof data === 'string' ? data : data.toString('base64'),
