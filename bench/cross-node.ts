@@ -1,7 +1,7 @@
 // Benchmark: cross-node broadcast throughput over RedisAdapter, 2 node processes, 1 000 WebSocket subscribers.
 /*
  * Processes: this orchestrator (owns redis-server and all WebSocket clients) and two forked nodes.
- * Each node runs a WebSocket server with a RedisAdapter; node A broadcasts, so half the subscribers
+ * Each node runs the app with WebSocketPlugin and a RedisAdapter; node A broadcasts, so half the subscribers
  * are served locally by A and half through Redis by B. The figure is messages delivered to clients
  * per second, counted at the clients, from the first broadcast to the last receipt.
  * Usage: node build/bench/cross-node.js [messages=500] [subscribers=1000] [bytes=64]
@@ -11,44 +11,33 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
-import { WebSocket, WebSocketServer } from 'ws';
-import type { AdapterHost, BroadcastData } from '../src/ws/adapter.js';
-import { RedisAdapter } from '../src/ws/adapters/redis.js';
+import type { AddressInfo } from 'node:net';
+import { WebSocket } from 'ws';
+import { createApp, RedisAdapter, WebSocketPlugin } from '../src/index.js';
 import { startRedis, until } from '../test/scale/helpers/redis-server.js';
 
 type Cmd = { cmd: 'broadcast'; count: number; bytes: number } | { cmd: 'count' };
 
 async function runNode(redisPort: number, name: string): Promise<void> {
-  // Until the framework's plugin is used here, the `ws` server stands in as the local socket layer.
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await once(wss, 'listening');
-  const host: AdapterHost = {
-    deliverLocal(data: BroadcastData) {
-      let n = 0;
-      for (const c of wss.clients) {
-        c.send(data);
-        n++;
-      }
-      return n;
-    },
-    localRooms: () => [],
-    localStats: () => ({ nodeId: name, connections: wss.clients.size, rooms: {} }),
-    log: (level, msg, fields) => console.error(`[${name}] ${level} ${msg}`, fields ?? ''),
-  };
   const pub = createClient({ url: `redis://127.0.0.1:${redisPort}` });
   const sub = pub.duplicate();
   await Promise.all([pub.connect(), sub.connect()]);
   const adapter = new RedisAdapter({ pub, sub, prefix: 'bench', nodeId: name });
-  adapter.attach(host);
+  const app = createApp();
+  const plugin = new WebSocketPlugin({ path: '/', adapter, maxConnections: 10_000 });
+  plugin.install(app);
+  app.ws('/', () => {});
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
   await adapter.settled();
   process.on('message', (m: Cmd) => {
     if (m.cmd === 'count') {
-      process.send?.({ clients: wss.clients.size });
+      process.send?.({ clients: plugin.connections.size });
       return;
     }
-    for (let i = 0; i < m.count; i++) adapter.broadcast(`${i}`.padEnd(m.bytes, '.'));
+    for (let i = 0; i < m.count; i++) app.wsBroadcast(`${i}`.padEnd(m.bytes, '.'));
   });
-  process.send?.({ port: (wss.address() as { port: number }).port });
+  process.send?.({ port: (server.address() as AddressInfo).port });
 }
 
 function ask<T>(child: ChildProcess, msg: Cmd | undefined, key: string): Promise<T> {
@@ -73,9 +62,15 @@ async function main(): Promise<void> {
   try {
     const ports = await Promise.all(nodes.map(n => ask<number>(n, undefined, 'port')));
     let received = 0;
+    /** Receipts at clients of node B, i.e. messages that crossed Redis. */
+    let viaRedis = 0;
     for (let i = 0; i < subscribers; i++) {
       const ws = new WebSocket(`ws://127.0.0.1:${ports[i % 2]}`);
-      ws.on('message', () => received++);
+      const onB = i % 2 === 1;
+      ws.on('message', () => {
+        received++;
+        if (onB) viaRedis++;
+      });
       clients.push(ws);
       if (i % 100 === 99) await Promise.all(clients.slice(-100).map(c => once(c, 'open')));
     }
@@ -88,6 +83,7 @@ async function main(): Promise<void> {
     nodes[0].send({ cmd: 'broadcast', count: 1, bytes });
     await until(() => received === subscribers, 'warm-up reaches every subscriber', 30_000);
     received = 0;
+    viaRedis = 0;
     const expected = messages * subscribers;
     const started = process.hrtime.bigint();
     nodes[0].send({ cmd: 'broadcast', count: messages, bytes });
@@ -99,6 +95,7 @@ async function main(): Promise<void> {
       messages,
       bytes,
       delivered: received,
+      viaRedis,
       seconds: Number(seconds.toFixed(3)),
       deliveredPerSecond: Math.round(received / seconds),
       broadcastsPerSecond: Math.round(messages / seconds),
