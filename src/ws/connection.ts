@@ -13,6 +13,7 @@ import { Opcode } from '../protocol/opcodes.js';
 import { scheduleFlush, type Flushable } from './flush.js';
 import type { ConnectionHost } from './host.js';
 import { RoomSet } from './rooms.js';
+import { onRejection } from './settle.js';
 import type { SendResult, WSCloseHandler, WSConnection, WSMessage, WSMessageHandler } from './types.js';
 
 export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
@@ -303,10 +304,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable {
 
   private invoke(handler: WSMessageHandler, data: WSMessage): void {
     try {
-      const result = handler(data);
-      if (result !== undefined && typeof result.then === 'function') {
-        result.then(undefined, (error: unknown) => this.handlerFailed(error));
-      }
+      onRejection(handler(data), error => this.handlerFailed(error));
     } catch (error) {
       this.handlerFailed(error);
     }

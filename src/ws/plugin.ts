@@ -16,7 +16,7 @@ import { handleUpgrade } from './upgrade.js';
 declare module '../core/types.js' {
   interface Application {
     /** Registers a WebSocket route handler (available after `WebSocketPlugin.install(app)`). */
-    ws(path: string, handler: (socket: WSConnection) => void | Promise<void>): void;
+    ws(path: string, handler: (socket: WSConnection) => void): void;
     /** Registers upgrade-time middleware, run in order after the handshake and before the route handler. */
     wsUse(middleware: WSMiddleware): void;
     /** Sends to every connection, or to the members of `room`, on every node. */

@@ -14,7 +14,11 @@ export type SendResult =
 /** The data a message handler receives: text frames as `string`, binary frames as `Buffer`. */
 export type WSMessage = string | Buffer;
 
-export type WSMessageHandler = (data: WSMessage) => void | Promise<void>;
+/**
+ * Handlers are typed `=> void` as in the spec, so any function fits (`s => s.send(x)` included); async
+ * handlers are fine too: a rejected promise is caught, logged and closes the connection with 1011.
+ */
+export type WSMessageHandler = (data: WSMessage) => void;
 export type WSCloseHandler = (code: number, reason: string) => void;
 
 export interface WSConnection {
@@ -56,7 +60,7 @@ export interface WSConnection {
   readonly remoteAddress: string;
 }
 
-export type WSHandler = (socket: WSConnection) => void | Promise<void>;
+export type WSHandler = (socket: WSConnection) => void;
 
 /** Upgrade-time middleware: runs after the 101, before the route handler. Call `next()` to continue. */
 export type WSMiddleware = (

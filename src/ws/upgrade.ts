@@ -14,6 +14,7 @@ import {
 import { ReadyState, WebSocketConnection } from './connection.js';
 import type { WebSocketHub } from './hub.js';
 import { originAllowed } from './options.js';
+import { onRejection } from './settle.js';
 import type { RefusalReason, WSHandler } from './types.js';
 
 function refuse(
@@ -207,8 +208,7 @@ function runMiddleware(
       step(index + 1);
     };
     try {
-      const result = chain[index](connection, req, next);
-      if (result !== undefined && typeof result.then === 'function') result.then(undefined, failed);
+      onRejection(chain[index](connection, req, next), failed);
     } catch (error) {
       failed(error);
     }
@@ -218,10 +218,7 @@ function runMiddleware(
 
 function runHandler(connection: WebSocketConnection, handler: WSHandler): void {
   try {
-    const result = handler(connection);
-    if (result !== undefined && typeof result.then === 'function') {
-      result.then(undefined, (error: unknown) => connection.handlerFailed(error));
-    }
+    onRejection(handler(connection), error => connection.handlerFailed(error));
   } catch (error) {
     connection.handlerFailed(error);
   }

@@ -125,7 +125,7 @@ describe('WSConnection', () => {
     const { client } = await rawUpgrade(r.port, '/');
     const payload = Buffer.concat([Buffer.from([0x0f, 0xa2]), Buffer.from('done')]);
     client.write(clientFrame(0x8, payload));
-    assert.deepEqual(closeInfo(await client.frame()), { code: 4002, reason: '' });
+    assert.deepEqual(closeInfo(await client.frame()), { code: 4002, reason: 'done' });
     await client.closed;
     await closed.promise;
     assert.deepEqual(calls, [[4002, 'done']]);
