@@ -1,7 +1,7 @@
 // Example: one app on every core of one machine with node:cluster; ClusterAdapter carries broadcasts between workers.
 // Run: npm run compile && node build/examples/cluster.js  (then connect several clients to ws://127.0.0.1:3000/ws)
 import cluster from 'node:cluster';
-import { ClusterAdapter, createApp, WebSocketPlugin } from '../src/index.js';
+import { ClusterAdapter, createApp, WebSocketPlugin } from 'nextrush-v2';
 
 const port = Number(process.env.PORT ?? 3000);
 const workers = Number(process.env.WORKERS ?? 2);
