@@ -180,6 +180,8 @@ export class FrameDecoder {
         payloadLength = (buf[off + 2] << 8) | buf[off + 3];
       } else {
         const high = buf.readUInt32BE(off + 2);
+        // RFC 6455 5.2: "the most significant bit MUST be 0" in a 64-bit length.
+        if (high >= 0x80000000) return this.fail('WS_ERR_INVALID_LENGTH');
         if (high > MAX_SAFE_HIGH_WORD) return this.fail('WS_ERR_LENGTH_OVERFLOW');
         payloadLength = high * TWO_POW_32 + buf.readUInt32BE(off + 6);
       }

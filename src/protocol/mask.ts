@@ -29,9 +29,21 @@ export function applyMask(buf: Buffer, start: number, end: number, key: Uint8Arr
     const r1 = ks[(head + 1) & 3];
     const r2 = ks[(head + 2) & 3];
     const r3 = ks[(head + 3) & 3];
-    const word = (r0 | (r1 << 8) | (r2 << 16) | (r3 << 24)) >>> 0;
-    const view = new Uint32Array(buf.buffer, buf.byteOffset + i, words);
-    for (let w = 0; w < words; w++) view[w] ^= word;
+    const word = r0 | (r1 << 8) | (r2 << 16) | (r3 << 24);
+    const view = new Int32Array(buf.buffer, buf.byteOffset + i, words);
+    // Unrolled by eight: measured about twice as fast as a plain loop (bench/micro.ts).
+    let w = 0;
+    for (; w + 8 <= words; w += 8) {
+      view[w] ^= word;
+      view[w + 1] ^= word;
+      view[w + 2] ^= word;
+      view[w + 3] ^= word;
+      view[w + 4] ^= word;
+      view[w + 5] ^= word;
+      view[w + 6] ^= word;
+      view[w + 7] ^= word;
+    }
+    for (; w < words; w++) view[w] ^= word;
     i += words << 2;
     // Tail: continue the key sequence where the words stopped (words are multiples of 4, so no shift).
     for (let t = 0; i < end; t++, i++) buf[i] ^= ks[(head + t) & 3];

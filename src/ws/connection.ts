@@ -367,7 +367,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     this.peerReason = reason;
     if (!this.closeSent) {
       // RFC 6455 5.5.1: reply with a close frame, "typically echoing the status code it received".
-      this.sendClose(code === CloseCode.NoStatus ? undefined : code, '');
+      this.sendClose(code === CloseCode.NoStatus ? undefined : code, reason);
     }
     this.endTcp();
   }
