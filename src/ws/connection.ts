@@ -339,7 +339,9 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
   }
 
   private inflated(error: ProtocolErrorCode | null, message: Buffer | undefined, isText: boolean): void {
-    if (this.readyState === ReadyState.CLOSED || this.decoder.isFinished) return;
+    // Read on in every case: after a failure the peer's close frame (or FIN) must still be seen.
+    this.resumeReading(PauseReason.Inflate);
+    if (this.decoder.isFinished) return;
     if (error !== null) return this.onError(new ProtocolError(error));
     if (message !== undefined) {
       if (!isText) this.dispatch(message);
@@ -347,7 +349,6 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
       else if (!isValidUtf8(message)) return this.onError(new ProtocolError('WS_ERR_INVALID_UTF8'));
       else this.dispatch(message.toString('utf8'));
     }
-    this.resumeReading(PauseReason.Inflate);
     this.decoder.resume();
   }
 
