@@ -134,6 +134,19 @@ export function createDemo(options: DemoOptions = {}) {
     });
   });
 
+  // The spec's Quick Start endpoint, so its browser and Node client snippets work against `npm start`.
+  app.ws('/ws', socket => {
+    socket.send('Welcome to NextRush v2 WebSocket!');
+    socket.onMessage(data => {
+      socket.send(typeof data === 'string' ? `Echo: ${data}` : data);
+    });
+  });
+
+  // The spec's troubleshooting step: `curl -s http://localhost:3000/health`.
+  app.get('/health', ctx => {
+    ctx.json({ status: 'ok', uptime: process.uptime() });
+  });
+
   app.get('/stats', ctx => {
     const stats = wsPlugin.getStats();
     ctx.res.json({

@@ -14,6 +14,15 @@ export type {
   NodeStats,
 } from './ws/adapter.js';
 export { LocalAdapter } from './ws/adapter.js';
+export { RedisAdapter } from './ws/adapters/redis.js';
+export type {
+  IoRedisClientLike,
+  NodeRedisClientLike,
+  RedisAdapterOptions,
+  RedisClientLike,
+} from './ws/adapters/redis.js';
+export { ClusterAdapter } from './ws/adapters/cluster.js';
+export type { ClusterAdapterOptions, ClusterPrimary, ClusterPrimaryOptions } from './ws/adapters/cluster.js';
 export { WebSocketPlugin } from './ws/plugin.js';
 export { WebSocketConnection, ReadyState } from './ws/connection.js';
 export type {

@@ -1,9 +1,9 @@
 // The published package: `npm pack`, install the tarball elsewhere, import it and serve one request.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 
@@ -25,21 +25,28 @@ describe('package', () => {
   const dirs: string[] = [];
   after(() => Promise.all(dirs.map(d => rm(d, { recursive: true, force: true }))));
 
-  it('installs from the packed tarball and serves a request', async () => {
-    const packDir = await mkdtemp(join(tmpdir(), 'nextrush-pack-'));
-    const project = await mkdtemp(join(tmpdir(), 'nextrush-user-'));
-    dirs.push(packDir, project);
-    await run(npm, ['pack', '--silent', '--pack-destination', packDir], { cwd: process.cwd() });
-    const tarball = (await readdir(packDir)).find(f => f.endsWith('.tgz'));
-    assert.ok(tarball, 'npm pack wrote a tarball');
+  let installing: Promise<string> | undefined;
+  /** Packs this repo and installs the tarball into a fresh project (once per run); resolves with its folder. */
+  const install = (): Promise<string> =>
+    (installing ??= (async () => {
+      const packDir = await mkdtemp(join(tmpdir(), 'nextrush-pack-'));
+      const project = await mkdtemp(join(tmpdir(), 'nextrush-user-'));
+      dirs.push(packDir, project);
+      await run(npm, ['pack', '--silent', '--pack-destination', packDir], { cwd: process.cwd() });
+      const tarball = (await readdir(packDir)).find(f => f.endsWith('.tgz'));
+      assert.ok(tarball, 'npm pack wrote a tarball');
+      await writeFile(
+        join(project, 'package.json'),
+        JSON.stringify({ name: 'user', private: true, type: 'module' })
+      );
+      await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(packDir, tarball)], {
+        cwd: project,
+      });
+      return project;
+    })());
 
-    await writeFile(
-      join(project, 'package.json'),
-      JSON.stringify({ name: 'user', private: true, type: 'module' })
-    );
-    await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(packDir, tarball)], {
-      cwd: project,
-    });
+  it('installs from the packed tarball and serves a request', async () => {
+    const project = await install();
     const installed = await readdir(join(project, 'node_modules', 'nextrush-v2'));
     assert.deepEqual(installed.sort(), ['README.md', 'dist', 'package.json']);
     const nested = await readdir(join(project, 'node_modules', 'nextrush-v2', 'dist'), { recursive: true });
@@ -52,5 +59,34 @@ describe('package', () => {
       status: 200,
       body: { hi: 'pkg', router: 'function', err: 'function' },
     });
+  });
+
+  it("the spec's examples type-check under strict against the packed package's types", async () => {
+    const project = await install();
+    const examples = (await readdir('examples')).filter(f => f.endsWith('.ts'));
+    assert.ok(examples.length >= 9, 'examples are present');
+    await Promise.all(examples.map(f => copyFile(join('examples', f), join(project, f))));
+    const tsc = resolve('node_modules', 'typescript', 'bin', 'tsc');
+    const args = [
+      tsc,
+      '--noEmit',
+      '--strict',
+      '--target',
+      'es2022',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--typeRoots',
+      resolve('node_modules', '@types'),
+      '--types',
+      'node',
+      ...examples,
+    ];
+    const result = await run(process.execPath, args, { cwd: project, timeout: 60_000 }).then(
+      r => ({ code: 0, out: r.stdout }),
+      (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, out: e.stdout ?? '' })
+    );
+    assert.deepEqual(result, { code: 0, out: '' });
   });
 });

@@ -1,0 +1,286 @@
+// Scales wsBroadcast over one machine's cores: node:cluster workers relay broadcasts through the primary.
+import cluster from 'node:cluster';
+import type { Worker } from 'node:cluster';
+import type {
+  AdapterHost,
+  AdapterStats,
+  BroadcastAdapter,
+  BroadcastData,
+  ClusterStats,
+  NodeStats,
+} from '../adapter.js';
+import { sumStats } from './stats.js';
+
+/*
+ * IPC messages carry this tag so the adapter never mistakes the application's own worker messages
+ * for its own, and the other way round. Under the 'advanced' serialization (structured clone) a
+ * Buffer crosses IPC as bytes; under the default JSON one it would become an array of numbers,
+ * so in that case binary payloads travel as base64 and the worker logs how to avoid it.
+ */
+const TAG = 'nextrush:ws-cluster';
+/**
+ * Node removes NODE_CHANNEL_SERIALIZATION_MODE from a child's environment once it has read it, so
+ * `setupPrimary()` leaves its own mark in the environment that `cluster.fork()` passes to workers.
+ */
+const IPC_MODE_ENV = 'NEXTRUSH_WS_CLUSTER_IPC';
+
+type Wire =
+  | { tag: typeof TAG; op: 'broadcast'; room?: string; data: string | Uint8Array; b64?: true }
+  | { tag: typeof TAG; op: 'join' | 'leave'; room: string }
+  /** worker -> primary: "collect everyone's stats for me"; primary -> worker: "report yours". */
+  | { tag: typeof TAG; op: 'collect' | 'report?'; id: number }
+  | { tag: typeof TAG; op: 'report'; id: number; stats: NodeStats }
+  | { tag: typeof TAG; op: 'result'; id: number; perNode: NodeStats[] };
+
+function isWire(msg: unknown): msg is Wire {
+  return typeof msg === 'object' && msg !== null && (msg as { tag?: unknown }).tag === TAG;
+}
+
+export interface ClusterPrimaryOptions {
+  /** How long the primary waits for workers' stats, ms (default 1000). */
+  statsTimeoutMs?: number;
+}
+
+export interface ClusterPrimary {
+  /** Stops relaying (the workers keep their local delivery). */
+  close(): void;
+}
+
+let primary: ClusterPrimary | undefined;
+
+export interface ClusterAdapterOptions {
+  /** How long `clusterStats()` waits for the primary's answer, ms (default 2000). */
+  statsTimeoutMs?: number;
+}
+
+/**
+ * Broadcast adapter for node:cluster. In each worker, `new ClusterAdapter()` goes to the plugin;
+ * in the primary, `ClusterAdapter.setupPrimary()` runs once before the first `cluster.fork()`.
+ * IPC keeps each channel's order, so one worker's broadcasts reach the others in the order sent.
+ */
+export class ClusterAdapter implements BroadcastAdapter {
+  readonly name = 'cluster';
+  readonly nodeId: string;
+  private host: AdapterHost | undefined;
+  private readonly statsTimeoutMs: number;
+  private readonly waiting = new Map<number, (perNode: NodeStats[] | undefined) => void>();
+  private requestSeq = 0;
+  private published = 0;
+  private received = 0;
+  private errors = 0;
+  private lastError: string | undefined;
+  private base64 = false;
+  private closed = false;
+  private readonly onMessage = (msg: unknown) => this.handle(msg);
+
+  /** Installs the relay in the primary process; call before forking. Idempotent. */
+  static setupPrimary(options: ClusterPrimaryOptions = {}): ClusterPrimary {
+    if (primary) return primary;
+    if (!cluster.isPrimary) throw new Error('ClusterAdapter.setupPrimary() must run in the primary process');
+    cluster.setupPrimary({ serialization: 'advanced' });
+    process.env[IPC_MODE_ENV] = 'advanced';
+    primary = relay(options.statsTimeoutMs ?? 1000);
+    return primary;
+  }
+
+  constructor(options: ClusterAdapterOptions = {}) {
+    this.statsTimeoutMs = options.statsTimeoutMs ?? 2000;
+    this.nodeId = cluster.isWorker && cluster.worker ? `worker-${cluster.worker.id}` : `pid-${process.pid}`;
+  }
+
+  attach(host: AdapterHost): void {
+    if (this.host) throw new Error('ClusterAdapter is already attached');
+    this.host = host;
+    if (!this.linked()) {
+      host.log('warn', 'cluster adapter: not a cluster worker; broadcasts stay in this process');
+      return;
+    }
+    this.base64 = process.env[IPC_MODE_ENV] !== 'advanced';
+    if (this.base64) {
+      host.log('warn', 'cluster adapter: JSON IPC; call ClusterAdapter.setupPrimary() before cluster.fork()');
+    }
+    process.on('message', this.onMessage);
+    for (const room of host.localRooms()) this.send({ tag: TAG, op: 'join', room });
+  }
+
+  broadcast(data: BroadcastData, room?: string): number {
+    const local = this.host ? this.host.deliverLocal(data, room) : 0;
+    if (this.closed || !this.linked()) return local;
+    const msg: Wire = { tag: TAG, op: 'broadcast', data };
+    if (room !== undefined) msg.room = room;
+    if (typeof data !== 'string' && this.base64) {
+      msg.data = data.toString('base64');
+      msg.b64 = true;
+    }
+    if (this.send(msg)) this.published++;
+    return local;
+  }
+
+  roomCreated(room: string): void {
+    if (!this.closed && this.linked()) this.send({ tag: TAG, op: 'join', room });
+  }
+
+  roomDeleted(room: string): void {
+    if (!this.closed && this.linked()) this.send({ tag: TAG, op: 'leave', room });
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      // Removing the listener lets the IPC channel stop holding the worker's event loop open.
+      process.off('message', this.onMessage);
+      for (const resolve of this.waiting.values()) resolve(undefined);
+    }
+    return Promise.resolve();
+  }
+
+  stats(): AdapterStats {
+    const s: AdapterStats = {
+      published: this.published,
+      received: this.received,
+      errors: this.errors,
+      connected: !this.closed && this.linked() && process.connected === true,
+    };
+    if (this.lastError !== undefined) s.lastError = this.lastError;
+    return s;
+  }
+
+  clusterStats(): Promise<ClusterStats> {
+    const own = this.ownStats();
+    if (this.closed || !this.linked()) return Promise.resolve(sumStats([own]));
+    const id = ++this.requestSeq;
+    return new Promise(resolve => {
+      const done = (perNode: NodeStats[] | undefined) => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        // The primary's list holds this worker's report too; fall back to our own figures alone.
+        resolve(sumStats(perNode && perNode.length > 0 ? perNode : [own]));
+      };
+      const timer = setTimeout(() => done(undefined), this.statsTimeoutMs);
+      this.waiting.set(id, done);
+      if (!this.send({ tag: TAG, op: 'collect', id })) done(undefined);
+    });
+  }
+
+  private linked(): boolean {
+    return cluster.isWorker && typeof process.send === 'function';
+  }
+
+  private ownStats(): NodeStats {
+    const local = this.host ? this.host.localStats() : { nodeId: this.nodeId, connections: 0, rooms: {} };
+    return { nodeId: this.nodeId, connections: local.connections, rooms: { ...local.rooms } };
+  }
+
+  private handle(msg: unknown): void {
+    if (!isWire(msg) || this.closed) return;
+    switch (msg.op) {
+      case 'broadcast': {
+        this.received++;
+        let data: BroadcastData;
+        if (typeof msg.data === 'string') data = msg.b64 ? Buffer.from(msg.data, 'base64') : msg.data;
+        else
+          data = Buffer.isBuffer(msg.data)
+            ? msg.data
+            : Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
+        this.host?.deliverLocal(data, msg.room);
+        return;
+      }
+      case 'report?':
+        this.send({ tag: TAG, op: 'report', id: msg.id, stats: this.ownStats() });
+        return;
+      case 'result':
+        this.waiting.get(msg.id)?.(msg.perNode);
+        return;
+    }
+  }
+
+  private send(msg: Wire): boolean {
+    if (!process.connected || !process.send) {
+      this.fail(new Error('IPC channel to the primary is closed'));
+      return false;
+    }
+    // With a callback, a failed send is reported here instead of as an 'error' event on process.
+    process.send(msg, undefined, {}, (err: Error | null) => {
+      if (err) this.fail(err);
+    });
+    return true;
+  }
+
+  private fail(err: Error): void {
+    this.errors++;
+    this.lastError = err.message;
+    this.host?.log('error', 'cluster adapter: IPC error; other workers miss this message', {
+      error: err.message,
+    });
+  }
+}
+
+/** The primary's side: fans broadcasts out to the other workers and gathers stats. */
+function relay(statsTimeoutMs: number): ClusterPrimary {
+  const rooms = new Map<number, Set<string>>();
+  let collectSeq = 0;
+  const collecting = new Map<number, (stats: NodeStats) => void>();
+
+  const workers = (): Worker[] =>
+    Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+
+  const send = (w: Worker, msg: Wire) => {
+    w.send(msg, undefined, (err: Error | null) => {
+      // The worker is going away; its own 'exit' handling belongs to the application.
+      if (err) rooms.delete(w.id);
+    });
+  };
+
+  const onMessage = (from: Worker, msg: unknown) => {
+    if (!isWire(msg)) return;
+    switch (msg.op) {
+      case 'broadcast':
+        for (const w of workers()) {
+          if (w.id === from.id) continue;
+          if (msg.room === undefined || rooms.get(w.id)?.has(msg.room)) send(w, msg);
+        }
+        return;
+      case 'join': {
+        let set = rooms.get(from.id);
+        if (!set) rooms.set(from.id, (set = new Set()));
+        set.add(msg.room);
+        return;
+      }
+      case 'leave':
+        rooms.get(from.id)?.delete(msg.room);
+        return;
+      case 'collect': {
+        const id = ++collectSeq;
+        const targets = workers();
+        const perNode: NodeStats[] = [];
+        const finish = () => {
+          clearTimeout(timer);
+          collecting.delete(id);
+          if (from.isConnected()) send(from, { tag: TAG, op: 'result', id: msg.id, perNode });
+        };
+        const timer = setTimeout(finish, statsTimeoutMs);
+        collecting.set(id, stats => {
+          perNode.push(stats);
+          if (perNode.length >= targets.length) finish();
+        });
+        for (const w of targets) send(w, { tag: TAG, op: 'report?', id });
+        if (targets.length === 0) finish();
+        return;
+      }
+      case 'report':
+        collecting.get(msg.id)?.(msg.stats);
+        return;
+    }
+  };
+  const onExit = (w: Worker) => rooms.delete(w.id);
+
+  cluster.on('message', onMessage);
+  cluster.on('exit', onExit);
+  return {
+    close() {
+      cluster.off('message', onMessage);
+      cluster.off('exit', onExit);
+      primary = undefined;
+    },
+  };
+}

@@ -1,0 +1,427 @@
+// Scales wsBroadcast over processes and machines through Redis pub/sub, with clients the user brings.
+import { randomBytes } from 'node:crypto';
+import type {
+  AdapterHost,
+  AdapterStats,
+  BroadcastAdapter,
+  BroadcastData,
+  ClusterStats,
+  NodeStats,
+} from '../adapter.js';
+import { decode, encode, encodeBroadcast, Kind, payloadOf } from './envelope.js';
+import { sumStats } from './stats.js';
+import type { Envelope } from './envelope.js';
+
+/*
+ * The package depends on neither `redis` nor `ioredis`: these structural types name only what the
+ * adapter calls, and both official clients satisfy one of them as they are.
+ */
+type BufferListener = (message: Buffer, channel: Buffer) => unknown;
+// `any` here matches EventEmitter's own listener type, which both clients expose.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type EventListener = (...args: any[]) => void;
+
+/** What the adapter uses of a node-redis (v4 or later) client, as made by `createClient()`. */
+export interface NodeRedisClientLike {
+  readonly isReady: boolean;
+  publish(channel: string, message: Buffer): Promise<unknown>;
+  subscribe(channels: string[], listener: BufferListener, bufferMode: true): Promise<unknown>;
+  unsubscribe(channels: string[], listener: BufferListener, bufferMode: true): Promise<unknown>;
+  on(event: string, listener: EventListener): unknown;
+  off(event: string, listener: EventListener): unknown;
+}
+
+/** What the adapter uses of an ioredis client, as made by `new Redis()`. */
+export interface IoRedisClientLike {
+  readonly status: string;
+  publish(channel: string, message: Buffer): Promise<unknown>;
+  subscribe(...channels: string[]): Promise<unknown>;
+  unsubscribe(...channels: string[]): Promise<unknown>;
+  on(event: string, listener: EventListener): unknown;
+  off(event: string, listener: EventListener): unknown;
+}
+
+export type RedisClientLike = NodeRedisClientLike | IoRedisClientLike;
+
+export interface RedisAdapterOptions {
+  /** Connection used for PUBLISH. */
+  pub: RedisClientLike;
+  /** A second connection, used only for SUBSCRIBE (a subscribed connection cannot publish in RESP2). */
+  sub: RedisClientLike;
+  /** Channel prefix shared by every node of one application (default `nextrush:ws`). */
+  prefix?: string;
+  /** This node's id in envelopes and stats (default: random). */
+  nodeId?: string;
+  /** How long `clusterStats()` waits for other nodes' answers, ms (default 1000). */
+  statsTimeoutMs?: number;
+}
+
+/** The two client families behind one small interface, so the adapter logic exists once. */
+interface Connection {
+  ready(): boolean;
+  publish(channel: string, message: Buffer): Promise<number>;
+  subscribe(channels: string[]): Promise<unknown>;
+  unsubscribe(channels: string[]): Promise<unknown>;
+  /** Subscribes to client events; returns the function that removes the listeners again. */
+  watch(onReady: () => void, onError: (err: unknown) => void): () => void;
+}
+
+function isIoRedis(client: RedisClientLike): client is IoRedisClientLike {
+  return typeof (client as Partial<IoRedisClientLike>).status === 'string';
+}
+
+function listen(client: RedisClientLike, event: string, fn: EventListener): () => void {
+  client.on(event, fn);
+  return () => void client.off(event, fn);
+}
+
+function wrap(client: RedisClientLike, onMessage: (message: Buffer) => void): Connection {
+  if (isIoRedis(client)) {
+    return {
+      ready: () => client.status === 'ready',
+      publish: async (ch, msg) => Number(await client.publish(ch, msg)),
+      subscribe: chs => client.subscribe(...chs),
+      unsubscribe: chs => client.unsubscribe(...chs),
+      watch(onReady, onError) {
+        // ioredis has one message event per connection for every channel; ours are told apart by
+        // the envelope, foreign messages fail to decode and are dropped.
+        const offMessage = listen(client, 'messageBuffer', (_channel: Buffer, message: Buffer) =>
+          onMessage(message)
+        );
+        const offReady = listen(client, 'ready', onReady);
+        const offError = listen(client, 'error', onError);
+        return () => {
+          offMessage();
+          offReady();
+          offError();
+        };
+      },
+    };
+  }
+  // node-redis calls a listener per channel; one shared function keeps its listener sets at size one.
+  const listener: BufferListener = message => onMessage(message);
+  return {
+    ready: () => client.isReady,
+    publish: async (ch, msg) => Number(await client.publish(ch, msg)),
+    subscribe: chs => client.subscribe(chs, listener, true),
+    unsubscribe: chs => client.unsubscribe(chs, listener, true),
+    watch(onReady, onError) {
+      const offReady = listen(client, 'ready', onReady);
+      const offError = listen(client, 'error', onError);
+      return () => {
+        offReady();
+        offError();
+      };
+    },
+  };
+}
+
+interface StatsCollector {
+  add(stats: NodeStats): void;
+  finish(): void;
+}
+
+function isNodeStats(v: unknown): v is NodeStats {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return (
+    typeof o.nodeId === 'string' &&
+    typeof o.connections === 'number' &&
+    typeof o.rooms === 'object' &&
+    o.rooms !== null &&
+    Object.values(o.rooms).every(n => typeof n === 'number')
+  );
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Broadcast adapter over Redis pub/sub. Channels: `<prefix>:all` for everyone, `<prefix>:room:<room>`
+ * per room (subscribed only while the room has local members), `<prefix>:ctl` for stats requests and
+ * `<prefix>:node:<id>` for answers addressed to one node. One publishing connection per node and
+ * Redis' in-order delivery on one subscribing connection keep every publisher's messages in order,
+ * across the global and room channels alike.
+ */
+export class RedisAdapter implements BroadcastAdapter {
+  readonly name = 'redis';
+  readonly nodeId: string;
+  private readonly prefix: string;
+  private readonly statsTimeoutMs: number;
+  private readonly pub: Connection;
+  private readonly sub: Connection;
+  private host: AdapterHost | undefined;
+  private unwatch: (() => void)[] = [];
+  /** Channels this node wants to hear; the source of truth when subscriptions must be restored. */
+  private readonly channels = new Set<string>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly collectors = new Map<number, StatsCollector>();
+  private requestSeq = 0;
+  private published = 0;
+  private received = 0;
+  private errors = 0;
+  private lastError: string | undefined;
+  /** True after an error was logged and until the transport is healthy again: one loud line per outage. */
+  private degraded = false;
+  private closed = false;
+
+  constructor(options: RedisAdapterOptions) {
+    if (options.pub === options.sub) {
+      throw new TypeError('RedisAdapter needs two connections: a subscribed connection cannot publish');
+    }
+    this.prefix = options.prefix ?? 'nextrush:ws';
+    this.nodeId = options.nodeId ?? randomBytes(8).toString('hex');
+    if (Buffer.byteLength(this.nodeId) === 0 || Buffer.byteLength(this.nodeId) > 255) {
+      throw new RangeError('nodeId must be 1..255 bytes');
+    }
+    this.statsTimeoutMs = options.statsTimeoutMs ?? 1000;
+    this.pub = wrap(options.pub, () => {});
+    this.sub = wrap(options.sub, msg => this.onMessage(msg));
+  }
+
+  attach(host: AdapterHost): void {
+    if (this.host) throw new Error('RedisAdapter is already attached');
+    this.host = host;
+    // Our error listeners also keep an unhandled client 'error' event from crashing the process.
+    this.unwatch.push(
+      this.pub.watch(
+        () => this.onReady(),
+        err => this.fail(err, 'redis (pub)')
+      ),
+      this.sub.watch(
+        () => {
+          this.resubscribe();
+          this.onReady();
+        },
+        err => this.fail(err, 'redis (sub)')
+      )
+    );
+    this.channels.add(this.globalChannel());
+    this.channels.add(this.controlChannel());
+    this.channels.add(this.nodeChannel(this.nodeId));
+    for (const room of host.localRooms()) this.channels.add(this.roomChannel(room));
+    this.track(this.sub.subscribe([...this.channels]), 'subscribe');
+  }
+
+  broadcast(data: BroadcastData, room?: string): number {
+    const local = this.host ? this.host.deliverLocal(data, room) : 0;
+    if (this.closed) return local;
+    let envelope: Buffer;
+    try {
+      envelope = encodeBroadcast(this.nodeId, data, room);
+    } catch (err) {
+      this.fail(err, 'encode');
+      return local;
+    }
+    const channel = room === undefined ? this.globalChannel() : this.roomChannel(room);
+    this.publish(channel, envelope);
+    return local;
+  }
+
+  roomCreated(room: string): void {
+    const channel = this.roomChannel(room);
+    if (this.closed || this.channels.has(channel)) return;
+    this.channels.add(channel);
+    this.track(this.sub.subscribe([channel]), 'subscribe');
+  }
+
+  roomDeleted(room: string): void {
+    const channel = this.roomChannel(room);
+    if (this.closed || !this.channels.delete(channel)) return;
+    this.track(this.sub.unsubscribe([channel]), 'unsubscribe');
+  }
+
+  /**
+   * Resolves once every subscription change issued so far has been answered by Redis (or failed).
+   * After `await adapter.settled()` a room created before the call hears the other nodes.
+   */
+  async settled(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  /** Unsubscribes and detaches from the clients; the clients stay open (they belong to the caller). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const collector of this.collectors.values()) collector.finish();
+    const channels = [...this.channels];
+    this.channels.clear();
+    // Only a live connection can answer; a queued UNSUBSCRIBE on a dead one would hold close() forever.
+    if (this.sub.ready() && channels.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const cap = new Promise<void>(resolve => (timer = setTimeout(resolve, 1000)));
+      await Promise.race([this.sub.unsubscribe(channels).catch(() => {}), cap]);
+      clearTimeout(timer);
+    }
+    for (const off of this.unwatch) off();
+    this.unwatch = [];
+  }
+
+  stats(): AdapterStats {
+    const s: AdapterStats = {
+      published: this.published,
+      received: this.received,
+      errors: this.errors,
+      connected: !this.closed && this.pub.ready() && this.sub.ready(),
+    };
+    if (this.lastError !== undefined) s.lastError = this.lastError;
+    return s;
+  }
+
+  /**
+   * Asks every node over the control channel. PUBLISH answers how many connections heard the
+   * request, so the collection ends as soon as all of them replied, or after `statsTimeoutMs`.
+   */
+  clusterStats(): Promise<ClusterStats> {
+    const own = this.ownStats();
+    if (this.closed || !this.pub.ready() || !this.sub.ready()) return Promise.resolve(sumStats([own]));
+    const requestId = ++this.requestSeq;
+    return new Promise(resolve => {
+      const replies = new Map<string, NodeStats>();
+      let expected = Infinity;
+      const finish = () => {
+        clearTimeout(timer);
+        this.collectors.delete(requestId);
+        resolve(sumStats([own, ...replies.values()]));
+      };
+      const timer = setTimeout(finish, this.statsTimeoutMs);
+      this.collectors.set(requestId, {
+        add: stats => {
+          replies.set(stats.nodeId, stats);
+          if (replies.size >= expected) finish();
+        },
+        finish,
+      });
+      const request = encode(Kind.StatsRequest, this.nodeId, undefined, String(requestId));
+      this.pub.publish(this.controlChannel(), request).then(
+        listeners => {
+          expected = listeners - 1; // our own subscriber heard it too
+          if (replies.size >= expected) finish();
+        },
+        (err: unknown) => {
+          this.fail(err, 'publish');
+          finish();
+        }
+      );
+    });
+  }
+
+  private ownStats(): NodeStats {
+    const local = this.host ? this.host.localStats() : { nodeId: this.nodeId, connections: 0, rooms: {} };
+    return { nodeId: this.nodeId, connections: local.connections, rooms: { ...local.rooms } };
+  }
+
+  private publish(channel: string, envelope: Buffer): void {
+    // The clients' offline queues would hold every message of an outage and replay it minutes late;
+    // a broadcast is live data, so while Redis is away it is dropped and counted instead.
+    if (!this.pub.ready()) {
+      this.fail(new Error('not connected; message not forwarded to other nodes'), 'redis');
+      return;
+    }
+    this.pub.publish(channel, envelope).then(
+      () => {
+        this.published++;
+        if (this.degraded && this.sub.ready()) this.recovered();
+      },
+      (err: unknown) => this.fail(err, 'publish')
+    );
+  }
+
+  private onMessage(buf: Buffer): void {
+    const env = decode(buf);
+    // Our own messages come back on channels we share; dropping only those keeps others' order intact.
+    if (!env || env.nodeId === this.nodeId || this.closed) return;
+    try {
+      this.dispatch(env);
+    } catch (err) {
+      // Never let an exception escape into the client's reply parser.
+      this.host?.log('error', 'redis adapter: handling a message failed', { error: message(err) });
+    }
+  }
+
+  private dispatch(env: Envelope): void {
+    switch (env.kind) {
+      case Kind.Text:
+      case Kind.Binary:
+        this.received++;
+        this.host?.deliverLocal(payloadOf(env), env.room);
+        return;
+      case Kind.StatsRequest: {
+        const body = JSON.stringify({ requestId: Number(env.payload.toString()), stats: this.ownStats() });
+        const reply = encode(Kind.StatsReply, this.nodeId, undefined, body);
+        if (this.pub.ready()) {
+          this.pub
+            .publish(this.nodeChannel(env.nodeId), reply)
+            .catch((err: unknown) => this.fail(err, 'publish'));
+        }
+        return;
+      }
+      case Kind.StatsReply: {
+        const body = JSON.parse(env.payload.toString()) as { requestId?: unknown; stats?: unknown };
+        const collector =
+          typeof body.requestId === 'number' ? this.collectors.get(body.requestId) : undefined;
+        if (collector && isNodeStats(body.stats)) collector.add(body.stats);
+        return;
+      }
+    }
+  }
+
+  /** Both clients resubscribe by themselves after a reconnect; this also repairs commands that failed. */
+  private resubscribe(): void {
+    if (this.closed || this.channels.size === 0) return;
+    this.track(this.sub.subscribe([...this.channels]), 'subscribe');
+  }
+
+  private onReady(): void {
+    if (this.degraded && this.pub.ready() && this.sub.ready()) this.recovered();
+  }
+
+  private recovered(): void {
+    this.degraded = false;
+    this.host?.log('info', 'redis adapter: connection restored, cross-node delivery resumed', {
+      nodeId: this.nodeId,
+    });
+  }
+
+  private track(p: Promise<unknown>, what: string): void {
+    const tracked = p.then(
+      () => {},
+      (err: unknown) => this.fail(err, what)
+    );
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+
+  private fail(err: unknown, what: string): void {
+    this.errors++;
+    this.lastError = `${what}: ${message(err)}`;
+    const fields = { nodeId: this.nodeId, error: this.lastError, errors: this.errors };
+    if (this.degraded) {
+      this.host?.log('debug', 'redis adapter: transport error', fields);
+      return;
+    }
+    this.degraded = true;
+    this.host?.log(
+      'error',
+      'redis adapter: transport error; local delivery continues, other nodes miss messages',
+      fields
+    );
+  }
+
+  private globalChannel(): string {
+    return `${this.prefix}:all`;
+  }
+
+  private controlChannel(): string {
+    return `${this.prefix}:ctl`;
+  }
+
+  private nodeChannel(id: string): string {
+    return `${this.prefix}:node:${id}`;
+  }
+
+  private roomChannel(room: string): string {
+    return `${this.prefix}:room:${room}`;
+  }
+}

@@ -1,0 +1,94 @@
+// Redis killed and restarted under two RedisAdapter nodes: local delivery goes on, then cross-node resumes.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RedisAdapter } from '../../src/ws/adapters/redis.js';
+import { connectPair } from './helpers/clients.js';
+import type { Library } from './helpers/clients.js';
+import { RecordingHost } from './helpers/host.js';
+import { redisAvailable, startRedis, until } from './helpers/redis-server.js';
+import type { RedisServer } from './helpers/redis-server.js';
+
+const available = redisAvailable();
+const rejections: unknown[] = [];
+process.on('unhandledRejection', reason => rejections.push(reason));
+
+for (const lib of ['node-redis', 'ioredis'] as Library[]) {
+  void describe(`RedisAdapter with ${lib} when Redis goes away and comes back`, { skip: !available }, () => {
+    let server: RedisServer;
+    before(async () => {
+      server = await startRedis();
+    });
+    after(async () => {
+      await server?.stop();
+    });
+
+    void it('keeps local delivery, reports the outage, and resumes room and global delivery without a restart', async () => {
+      const pa = await connectPair(lib, server.port);
+      const pb = await connectPair(lib, server.port);
+      const ha = new RecordingHost('A');
+      const hb = new RecordingHost('B');
+      const a = new RedisAdapter({ pub: pa.pub, sub: pa.sub, prefix: 'outage', nodeId: 'A' });
+      const b = new RedisAdapter({ pub: pb.pub, sub: pb.sub, prefix: 'outage', nodeId: 'B' });
+      a.attach(ha);
+      b.attach(hb);
+      hb.rooms.set('r1', 1);
+      b.roomCreated('r1');
+      await Promise.all([a.settled(), b.settled()]);
+      try {
+        a.broadcast('before', 'r1');
+        await until(() => hb.has('before'), 'B hears A before the outage');
+
+        await server.kill();
+        await until(() => !a.stats().connected && !b.stats().connected, 'both adapters notice the outage');
+
+        const local = a.broadcast('during');
+        assert.equal(local, 1, 'local sockets are served while Redis is down');
+        assert.ok(ha.has('during'));
+        const s = a.stats();
+        assert.equal(s.connected, false);
+        assert.ok(s.errors > 0);
+        assert.ok(s.lastError && s.lastError.length > 0);
+        assert.ok(
+          ha.logs.some(l => l.level === 'error'),
+          'the outage is logged at error level'
+        );
+
+        await server.restart();
+        await until(() => a.stats().connected && b.stats().connected, 'both adapters reconnect', 20_000);
+
+        // Resubscription happens on the client's schedule: probe the room channel until it is back.
+        let k = 0;
+        await until(
+          () => {
+            if (hb.deliveries.some(d => String(d.data).startsWith('probe'))) return true;
+            a.broadcast(`probe ${k++}`, 'r1');
+            return false;
+          },
+          'B hears room r1 again',
+          20_000
+        );
+        const batch: string[] = [];
+        for (let i = 0; i < 30; i++) {
+          const msg = `after ${i}`;
+          batch.push(msg);
+          a.broadcast(msg, i % 2 ? 'r1' : undefined);
+        }
+        a.broadcast('end');
+        await until(() => hb.has('end'), 'B hears the sentinel');
+        const afterOutage = hb.deliveries.map(d => String(d.data)).filter(d => !d.startsWith('probe'));
+        assert.deepEqual(
+          afterOutage,
+          ['before', ...batch, 'end'],
+          'in order, exactly once, nothing from the outage'
+        );
+        assert.ok(ha.logs.some(l => l.level === 'info' && l.msg.includes('restored')));
+        assert.deepEqual(rejections, []);
+      } finally {
+        await a.close();
+        await b.close();
+        await pa.close();
+        await pb.close();
+      }
+    });
+  });
+}

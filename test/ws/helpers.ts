@@ -1,0 +1,269 @@
+// Test helpers for the WebSocket plugin: start an app, ws clients, and a raw TCP client that speaks frames.
+import { randomBytes } from 'node:crypto';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import WebSocket from 'ws';
+import { createApp, WebSocketPlugin } from '../../src/index.js';
+import type { Application, WebSocketPluginOptions } from '../../src/index.js';
+
+export interface Running {
+  app: Application;
+  plugin: WebSocketPlugin;
+  port: number;
+  url(path: string): string;
+}
+
+/** Creates an app with the plugin installed, lets `setup` add routes, and listens on 127.0.0.1:0. */
+export async function startWs(
+  options: WebSocketPluginOptions,
+  setup: (app: Application, plugin: WebSocketPlugin) => void
+): Promise<Running> {
+  const app = createApp();
+  const plugin = new WebSocketPlugin(options);
+  plugin.install(app);
+  setup(app, plugin);
+  const server = app.listen(0, '127.0.0.1');
+  if (!server.listening) await new Promise(resolve => server.once('listening', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return { app, plugin, port, url: path => `ws://127.0.0.1:${port}${path}` };
+}
+
+export interface Client {
+  ws: WebSocket;
+  /** Resolves with the next message (text as string, binary as Buffer). */
+  next(): Promise<string | Buffer>;
+  /** Resolves with the close code and reason. */
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+/** Opens a `ws` client and buffers its messages from the start. */
+export function open(url: string, options?: WebSocket.ClientOptions): Promise<Client> {
+  const ws = new WebSocket(url, options);
+  const queue: (string | Buffer)[] = [];
+  const waiters: ((m: string | Buffer) => void)[] = [];
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    const m = isBinary ? data : data.toString('utf8');
+    const w = waiters.shift();
+    if (w) w(m);
+    else queue.push(m);
+  });
+  const closed = new Promise<{ code: number; reason: string }>(resolve =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') }))
+  );
+  const client: Client = {
+    ws,
+    next: () => {
+      const m = queue.shift();
+      if (m !== undefined) return Promise.resolve(m);
+      return new Promise(resolve => waiters.push(resolve));
+    },
+    closed,
+  };
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(client));
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode ?? 0}`)));
+  });
+}
+
+/** Status of a refused ws upgrade (rejects if it was accepted). */
+export function refusedStatus(url: string, options?: WebSocket.ClientOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, options);
+    ws.once('open', () => {
+      ws.terminate();
+      reject(new Error('upgrade was accepted'));
+    });
+    ws.once('unexpected-response', (req, res) => {
+      resolve(res.statusCode ?? 0);
+      req.destroy();
+    });
+    ws.once('error', () => {});
+  });
+}
+
+/** A masked client frame. */
+export function clientFrame(opcode: number, payload: Buffer | string, fin = true): Buffer {
+  const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
+  const mask = randomBytes(4);
+  let header: Buffer;
+  if (data.length < 126) {
+    header = Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | data.length]);
+  } else if (data.length < 65536) {
+    header = Buffer.alloc(4);
+    header[0] = (fin ? 0x80 : 0) | opcode;
+    header[1] = 0x80 | 126;
+    header.writeUInt16BE(data.length, 2);
+  } else {
+    header = Buffer.alloc(10);
+    header[0] = (fin ? 0x80 : 0) | opcode;
+    header[1] = 0x80 | 127;
+    header.writeBigUInt64BE(BigInt(data.length), 2);
+  }
+  const masked = Buffer.alloc(data.length);
+  for (let i = 0; i < data.length; i++) masked[i] = data[i] ^ mask[i & 3];
+  return Buffer.concat([header, mask, masked]);
+}
+
+export interface ServerFrame {
+  fin: boolean;
+  opcode: number;
+  payload: Buffer;
+}
+
+/** A raw TCP client: sends exact bytes, reads the HTTP response head and then unmasked server frames. */
+export class RawClient {
+  readonly socket: Socket;
+  private buf = Buffer.alloc(0);
+  private headDone = false;
+  private wake: (() => void) | undefined;
+  ended = false;
+  readonly closed: Promise<void>;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.buf = Buffer.concat([this.buf, chunk]);
+      this.poke();
+    });
+    socket.on('error', () => {});
+    this.closed = new Promise(resolve =>
+      socket.on('close', () => {
+        this.ended = true;
+        this.poke();
+        resolve();
+      })
+    );
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private waitData(): Promise<void> {
+    if (this.ended) return Promise.reject(new Error('connection closed'));
+    return new Promise(resolve => (this.wake = resolve));
+  }
+
+  static connect(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => resolve(new RawClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  write(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** The HTTP response head (status line and headers) as text. */
+  async head(): Promise<{ status: number; text: string }> {
+    for (;;) {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end !== -1) {
+        const text = this.buf.subarray(0, end).toString('latin1');
+        this.buf = this.buf.subarray(end + 4);
+        this.headDone = true;
+        return { status: Number(text.split(' ')[1]), text };
+      }
+      await this.waitData();
+    }
+  }
+
+  /** Everything until the server closes the connection (for HTTP error bodies). */
+  async rest(): Promise<string> {
+    await this.closed;
+    return this.buf.toString('utf8');
+  }
+
+  /** The next server frame, or undefined when the connection ended. */
+  async frame(): Promise<ServerFrame | undefined> {
+    if (!this.headDone) throw new Error('read the head first');
+    for (;;) {
+      const f = this.parse();
+      if (f) return f;
+      if (this.ended) return undefined;
+      await this.waitData().catch(() => undefined);
+    }
+  }
+
+  private parse(): ServerFrame | undefined {
+    const b = this.buf;
+    if (b.length < 2) return undefined;
+    let len = b[1] & 0x7f;
+    let off = 2;
+    if (len === 126) {
+      if (b.length < 4) return undefined;
+      len = b.readUInt16BE(2);
+      off = 4;
+    } else if (len === 127) {
+      if (b.length < 10) return undefined;
+      len = Number(b.readBigUInt64BE(2));
+      off = 10;
+    }
+    if (b.length < off + len) return undefined;
+    const frame = { fin: (b[0] & 0x80) !== 0, opcode: b[0] & 0x0f, payload: b.subarray(off, off + len) };
+    this.buf = b.subarray(off + len);
+    return frame;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
+
+export const KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+/** A valid opening handshake for `path`, with header overrides (value null removes a header). */
+export function handshake(
+  path: string,
+  overrides: Record<string, string | null> = {},
+  method = 'GET'
+): string {
+  const headers: Record<string, string | null> = {
+    Host: 'localhost',
+    Upgrade: 'websocket',
+    Connection: 'Upgrade',
+    'Sec-WebSocket-Key': KEY,
+    'Sec-WebSocket-Version': '13',
+    ...overrides,
+  };
+  let text = `${method} ${path} HTTP/1.1\r\n`;
+  for (const [k, v] of Object.entries(headers)) if (v !== null) text += `${k}: ${v}\r\n`;
+  return text + '\r\n';
+}
+
+/** Connects raw, sends a handshake (plus optional extra bytes in the same write), returns client + status. */
+export async function rawUpgrade(
+  port: number,
+  path: string,
+  overrides: Record<string, string | null> = {},
+  extra?: Buffer,
+  method = 'GET'
+): Promise<{ client: RawClient; status: number; text: string }> {
+  const client = await RawClient.connect(port);
+  const hs = Buffer.from(handshake(path, overrides, method), 'latin1');
+  client.write(extra ? Buffer.concat([hs, extra]) : hs);
+  const { status, text } = await client.head();
+  return { client, status, text };
+}
+
+/** Close frame payload -> code and reason. */
+export function closeInfo(frame: ServerFrame | undefined): { code: number; reason: string } | undefined {
+  if (!frame || frame.opcode !== 8) return undefined;
+  if (frame.payload.length < 2) return { code: 1005, reason: '' };
+  return { code: frame.payload.readUInt16BE(0), reason: frame.payload.subarray(2).toString('utf8') };
+}
+
+/** Resolves on the next tick after `cond()` holds, polling every few ms (no timing assumptions). */
+export async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise(resolve => setTimeout(resolve, 2));
+}
+
+/** Resolves with the first value passed to the returned callback. */
+export function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>(r => (resolve = r));
+  return { promise, resolve };
+}
