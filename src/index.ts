@@ -37,6 +37,8 @@ export type {
   WSMiddleware,
   WSRoomManager,
   RefusalReason,
+  PerMessageDeflateOptions,
+  CompressionStats,
 } from './ws/types.js';
 export { CloseCode } from './protocol/close-codes.js';
 export { ProtocolError, ProtocolErrors, type ProtocolErrorCode } from './protocol/errors.js';

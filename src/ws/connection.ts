@@ -8,8 +8,11 @@ import {
 } from '../protocol/close-codes.js';
 import { FrameDecoder, type FrameSink } from '../protocol/decoder.js';
 import { encodeControlFrame, encodeFrame, encodeTextFrame } from '../protocol/encoder.js';
-import type { ProtocolError } from '../protocol/errors.js';
+import { ProtocolError, type ProtocolErrorCode } from '../protocol/errors.js';
+import type { DeflateParams } from '../protocol/extensions.js';
 import { Opcode } from '../protocol/opcodes.js';
+import { isValidUtf8 } from '../protocol/utf8.js';
+import { Deflater, type DeflateOwner, type SharedCompression } from './deflate.js';
 import { scheduleFlush, type Flushable } from './flush.js';
 import type { ConnectionHost } from './host.js';
 import { RoomSet } from './rooms.js';
@@ -67,7 +70,7 @@ function toBuffer(data: Buffer | ArrayBufferView | ArrayBuffer): Buffer {
   throw new TypeError('send() takes a string, a Buffer, a typed array or an ArrayBuffer');
 }
 
-export class WebSocketConnection implements WSConnection, FrameSink, Flushable {
+export class WebSocketConnection implements WSConnection, FrameSink, Flushable, DeflateOwner {
   readyState: number = ReadyState.OPEN;
   readonly url: string;
   readonly params: Record<string, string>;
@@ -82,6 +85,10 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable {
   private readonly socket: TaggedSocket;
   private readonly host: ConnectionHost;
   private readonly decoder: FrameDecoder;
+  /** permessage-deflate state when it was negotiated (RFC 7692), else null: one check on the hot path. */
+  readonly deflater: Deflater | null;
+  /** A close() waiting for compressed messages in front of it. */
+  private pendingClose: [number, string] | null = null;
   private roomSet: RoomSet | null = null;
   private messageHandlers: WSMessageHandler | WSMessageHandler[] | undefined;
   private closeHandlers: WSCloseHandler[] | undefined;
@@ -104,7 +111,8 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable {
     params: Record<string, string>,
     protocol: string,
     extensions: string,
-    head: Buffer
+    head: Buffer,
+    deflateParams: DeflateParams | null = null
   ) {
     this.socket = socket as TaggedSocket;
     this.host = host;
@@ -112,7 +120,14 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable {
     this.params = params;
     this.protocol = protocol;
     this.extensions = extensions;
-    this.decoder = new FrameDecoder(this, { maxMessageSize: host.options.maxMessageSize });
+    this.deflater =
+      deflateParams !== null && host.deflate !== undefined
+        ? new Deflater(host.deflate, deflateParams, this)
+        : null;
+    this.decoder = new FrameDecoder(this, {
+      maxMessageSize: host.options.maxMessageSize,
+      compression: this.deflater !== null,
+    });
     this.head = head;
     this.socket[kConnection] = this;
     socket.setNoDelay(true);
@@ -137,7 +152,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable {
   }
 
   get bufferedAmount(): number {
-    return this.outBytes + this.socket.writableLength;
+    return this.outBytes + this.socket.writableLength + (this.deflater?.pendingBytes ?? 0);
   }
 
   get remoteAddress(): string {
@@ -176,6 +191,10 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable {
       this.host.stats.messagesDropped++;
       return 'dropped';
     }
+    if (this.deflater !== null) {
+      if (typeof data === 'string') return this.queueMessage(Opcode.Text, Buffer.from(data), null);
+      return this.queueMessage(Opcode.Binary, toBuffer(data), null);
+    }
     const frame =
       typeof data === 'string' ? encodeTextFrame(data) : encodeFrame(Opcode.Binary, toBuffer(data));
     return this.sendFrame(frame);
@@ -190,19 +209,61 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable {
     const size = frameSize(frame);
     const waiting = this.outBytes + this.socket.writableLength;
     // One message always fits an empty queue, so maxBackpressure never caps the message size.
-    if (waiting !== 0 && waiting + size > this.host.options.maxBackpressure) {
-      this.host.stats.messagesDropped++;
-      if (this.host.options.backpressurePolicy === 'close') {
-        this.host.log('debug', 'backpressure limit exceeded, closing', { url: this.url, waiting });
-        this.fail(CloseCode.PolicyViolation, 'Backpressure limit exceeded');
-      }
-      return 'dropped';
-    }
+    if (waiting !== 0 && waiting + size > this.host.options.maxBackpressure) return this.overLimit(waiting);
     this.enqueue(frame, size);
     const stats = this.host.stats;
     stats.messagesSent++;
     stats.bytesSent += size;
     return waiting + size > HIGH_WATER_MARK ? 'queued' : 'sent';
+  }
+
+  private overLimit(waiting: number): SendResult {
+    this.host.stats.messagesDropped++;
+    if (this.host.options.backpressurePolicy === 'close') {
+      this.host.log('debug', 'backpressure limit exceeded, closing', { url: this.url, waiting });
+      this.fail(CloseCode.PolicyViolation, 'Backpressure limit exceeded');
+    }
+    return 'dropped';
+  }
+
+  /**
+   * With permessage-deflate: queues a message behind the ones still being compressed, so order is kept.
+   * `shared` is a broadcast compressed once for several recipients; `plain` its uncompressed frame.
+   */
+  queueMessage(
+    opcode: number,
+    payload: Buffer,
+    shared: SharedCompression | null,
+    plain?: EncodedFrame
+  ): SendResult {
+    const deflater = this.deflater;
+    if (this.readyState !== ReadyState.OPEN || deflater === null) {
+      this.host.stats.messagesDropped++;
+      return 'dropped';
+    }
+    const size = payload.length;
+    const waiting = this.outBytes + this.socket.writableLength + deflater.pendingBytes;
+    if (waiting !== 0 && waiting + size > this.host.options.maxBackpressure) return this.overLimit(waiting);
+    deflater.send(opcode, payload, shared, plain);
+    return waiting + size > HIGH_WATER_MARK ? 'queued' : 'sent';
+  }
+
+  /** DeflateOwner: a message left the compression queue, in order. */
+  writeDataFrame(frame: EncodedFrame): void {
+    if (this.closeSent) return;
+    const size = frameSize(frame);
+    this.enqueue(frame, size);
+    const stats = this.host.stats;
+    stats.messagesSent++;
+    stats.bytesSent += size;
+  }
+
+  /** DeflateOwner: nothing waits for compression; a deferred close() may go now. */
+  sendQueueIdle(): void {
+    const pending = this.pendingClose;
+    if (pending === null) return;
+    this.pendingClose = null;
+    if (!this.closeSent) this.sendClose(pending[0], pending[1]);
   }
 
   ping(data: string | Buffer = EMPTY): void {
@@ -265,6 +326,31 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable {
 
   onBinary(data: Buffer): void {
     this.dispatch(data);
+  }
+
+  onCompressedFrame(payload: Buffer, isText: boolean, _first: boolean, fin: boolean): void {
+    const deflater = this.deflater;
+    if (deflater === null) return;
+    // Decode nothing more, and read nothing more, until this frame is inflated: order and memory stay bounded.
+    this.decoder.pause();
+    this.pauseReading(PauseReason.Inflate);
+    deflater.inflateFrame(payload, fin, this.host.options.maxMessageSize, (error, message) =>
+      this.inflated(error, message, isText)
+    );
+  }
+
+  private inflated(error: ProtocolErrorCode | null, message: Buffer | undefined, isText: boolean): void {
+    // Read on in every case: after a failure the peer's close frame (or FIN) must still be seen.
+    this.resumeReading(PauseReason.Inflate);
+    if (this.decoder.isFinished) return;
+    if (error !== null) return this.onError(new ProtocolError(error));
+    if (message !== undefined) {
+      if (!isText) this.dispatch(message);
+      // RFC 7692 6: the inflated payload of a text message must be valid UTF-8 (RFC 6455 8.1).
+      else if (!isValidUtf8(message)) return this.onError(new ProtocolError('WS_ERR_INVALID_UTF8'));
+      else this.dispatch(message.toString('utf8'));
+    }
+    this.decoder.resume();
   }
 
   onPing(payload: Buffer): void {
@@ -338,6 +424,13 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable {
       );
     }
     if (this.readyState !== ReadyState.OPEN) return;
+    if (this.deflater?.busy === true) {
+      // Messages sent before close() are still being compressed: the close frame follows them.
+      this.readyState = ReadyState.CLOSING;
+      this.pendingClose = [code, reason];
+      this.armCloseTimer();
+      return;
+    }
     this.sendClose(code, reason);
     this.armCloseTimer();
   }
@@ -395,6 +488,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
     this.decoder.destroy();
+    this.deflater?.destroy();
     this.out = [];
     this.outBytes = 0;
     this.host.connectionClosed(this);

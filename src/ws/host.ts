@@ -2,6 +2,7 @@
 import type { Logger } from './log.js';
 import type { RoomRegistry } from './rooms.js';
 import type { WebSocketConnection } from './connection.js';
+import type { DeflateContext } from './deflate.js';
 
 export interface ResolvedOptions {
   maxMessageSize: number;
@@ -27,5 +28,7 @@ export interface ConnectionHost {
   readonly stats: Counters;
   readonly rooms: RoomRegistry<WebSocketConnection>;
   readonly log: Logger;
+  /** permessage-deflate state shared by the plugin's connections, when the option is on. */
+  readonly deflate: DeflateContext | undefined;
   connectionClosed(connection: WebSocketConnection): void;
 }

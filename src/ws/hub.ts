@@ -11,6 +11,7 @@ import {
   type NodeStats,
 } from './adapter.js';
 import type { WebSocketConnection } from './connection.js';
+import { DeflateContext, deliverCompressible } from './deflate.js';
 import { Heartbeat } from './heartbeat.js';
 import type { ConnectionHost, Counters } from './host.js';
 import { createLogger, type Logger } from './log.js';
@@ -37,6 +38,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   readonly adapter: BroadcastAdapter;
   readonly heartbeat: Heartbeat;
   readonly log: Logger;
+  readonly deflate: DeflateContext | undefined;
   readonly refused: Record<RefusalReason, number> = {
     path: 0,
     handshake: 0,
@@ -57,6 +59,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   constructor(options: PluginSettings) {
     this.options = options;
     this.log = createLogger(options.debug);
+    this.deflate = options.perMessageDeflate && new DeflateContext(options.perMessageDeflate);
     this.adapter = options.adapter ?? new LocalAdapter();
     this.rooms = new RoomRegistry<WebSocketConnection>({
       created: room => this.adapter.roomCreated(room),
@@ -92,6 +95,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   deliverLocal(data: BroadcastData, room?: string): number {
     const targets = room === undefined ? this.connections : this.rooms.members(room);
     if (targets === undefined || targets.size === 0) return 0;
+    if (this.deflate !== undefined) return deliverCompressible(this.deflate, data, targets);
     const frame = typeof data === 'string' ? encodeTextFrame(data) : encodeFrame(Opcode.Binary, data);
     let delivered = 0;
     for (const connection of targets) {
@@ -126,6 +130,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
       connectionsRefused: { ...this.refused },
       protocolErrors: s.protocolErrors,
       adapter: this.adapter.stats(),
+      ...(this.deflate && { compression: this.deflate.snapshot() }),
     };
   }
 

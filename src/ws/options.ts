@@ -1,5 +1,6 @@
 // Plugin options: defaults, and validation that names the offending option.
 import type { BroadcastAdapter } from './adapter.js';
+import type { DeflateSettings } from './deflate.js';
 import type { ResolvedOptions } from './host.js';
 import type { WebSocketPluginOptions } from './types.js';
 
@@ -23,6 +24,54 @@ export interface PluginSettings extends ResolvedOptions {
   debug: boolean;
   adapter: BroadcastAdapter | undefined;
   protocols: WebSocketPluginOptions['protocols'];
+  perMessageDeflate: DeflateSettings | undefined;
+}
+
+export const DEFLATE_DEFAULTS = { threshold: 1024, level: 6, memLevel: 8, concurrencyLimit: 10 } as const;
+
+const DEFLATE_KEYS = new Set([
+  'threshold',
+  'serverNoContextTakeover',
+  'clientNoContextTakeover',
+  'serverMaxWindowBits',
+  'clientMaxWindowBits',
+  'level',
+  'memLevel',
+  'concurrencyLimit',
+]);
+
+function resolveDeflate(value: unknown): DeflateSettings | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true && (value === null || typeof value !== 'object' || Array.isArray(value)))
+    fail('perMessageDeflate', 'a boolean or an object', value);
+  const o = (value === true ? {} : value) as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!DEFLATE_KEYS.has(key)) fail(`perMessageDeflate.${key}`, 'absent: it is not an option', o[key]);
+  }
+  const flag = (key: string): boolean => {
+    const v = o[key];
+    if (v !== undefined && typeof v !== 'boolean') fail(`perMessageDeflate.${key}`, 'a boolean', v);
+    return v === true;
+  };
+  const bits = (key: string, min: number): number | undefined =>
+    o[key] === undefined ? undefined : integer(`perMessageDeflate.${key}`, o[key], 15, min, 15);
+  return {
+    threshold: integer('perMessageDeflate.threshold', o.threshold, DEFLATE_DEFAULTS.threshold, 0),
+    level: integer('perMessageDeflate.level', o.level, DEFLATE_DEFAULTS.level, 0, 9),
+    memLevel: integer('perMessageDeflate.memLevel', o.memLevel, DEFLATE_DEFAULTS.memLevel, 1, 9),
+    concurrencyLimit: integer(
+      'perMessageDeflate.concurrencyLimit',
+      o.concurrencyLimit,
+      DEFLATE_DEFAULTS.concurrencyLimit,
+      1,
+      1024
+    ),
+    serverNoContextTakeover: flag('serverNoContextTakeover'),
+    clientNoContextTakeover: flag('clientNoContextTakeover'),
+    // zlib's raw deflate cannot use a 256-byte window (Node turns 8 into 9), so the server's minimum is 9.
+    serverMaxWindowBits: bits('serverMaxWindowBits', 9),
+    clientMaxWindowBits: bits('clientMaxWindowBits', 8),
+  };
 }
 
 function fail(name: string, expectation: string, value: unknown): never {
@@ -108,6 +157,7 @@ export function resolveOptions(options: WebSocketPluginOptions = {}): PluginSett
     debug: options.debug === true,
     adapter,
     protocols,
+    perMessageDeflate: resolveDeflate(options.perMessageDeflate),
   };
 }
 

@@ -97,6 +97,47 @@ export interface WebSocketPluginOptions {
   adapter?: BroadcastAdapter;
   /** Subprotocols the server speaks, in order of preference, or a function that picks one. */
   protocols?: string[] | ((offered: string[], req: IncomingMessage) => string | false);
+  /**
+   * permessage-deflate (RFC 7692), off by default: each compressing connection costs CPU and up to a few
+   * hundred KiB of zlib memory, and most small messages do not shrink. `true` uses the defaults.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+}
+
+export interface PerMessageDeflateOptions {
+  /** Messages smaller than this many bytes are sent uncompressed (default 1024). */
+  threshold?: number;
+  /** Compress every message with a fresh window (less memory, worse ratio; default false). */
+  serverNoContextTakeover?: boolean;
+  /** Ask clients to compress every message with a fresh window (default false). */
+  clientNoContextTakeover?: boolean;
+  /** Window bits the server compresses with, 9-15 (default 15; 8 is not possible with zlib). */
+  serverMaxWindowBits?: number;
+  /** Window bits clients are asked to use when they allow it, 8-15 (default: the client's choice). */
+  clientMaxWindowBits?: number;
+  /** zlib compression level 0-9 (default 6). */
+  level?: number;
+  /** zlib memLevel 1-9 (default 8). */
+  memLevel?: number;
+  /** zlib jobs (compress or inflate) running at once for the plugin (default 10). */
+  concurrencyLimit?: number;
+}
+
+/** permessage-deflate counters (present when the option is on). */
+export interface CompressionStats {
+  /** Messages compressed (a broadcast shared by many recipients counts once). */
+  messagesCompressed: number;
+  /** Bytes before compression and after it. */
+  bytesIn: number;
+  bytesOut: number;
+  /** Compressed messages received: count, compressed bytes, inflated bytes. */
+  messagesInflated: number;
+  inflateBytesIn: number;
+  inflateBytesOut: number;
+  /** Broadcast compressions whose output went to more than one recipient. */
+  sharedCompressions: number;
+  /** zlib jobs waiting for a slot now. */
+  jobsWaiting: number;
 }
 
 export interface WebSocketStats {
@@ -119,6 +160,8 @@ export interface WebSocketStats {
   /** Connections closed because of protocol errors, by error code. */
   protocolErrors: number;
   adapter: AdapterStats;
+  /** permessage-deflate counters, when `perMessageDeflate` is on. */
+  compression?: CompressionStats;
 }
 
 export type RefusalReason = 'path' | 'handshake' | 'origin' | 'limit' | 'verify' | 'closing' | 'error';

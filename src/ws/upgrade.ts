@@ -11,6 +11,7 @@ import {
   parseProtocolList,
   switchingProtocolsResponse,
 } from '../protocol/handshake.js';
+import { negotiateDeflate } from '../protocol/extensions.js';
 import { ReadyState, WebSocketConnection } from './connection.js';
 import type { WebSocketHub } from './hub.js';
 import { originAllowed } from './options.js';
@@ -165,15 +166,22 @@ function accept(
     return;
   }
   socket.removeListener('error', ignoreError);
-  socket.write(switchingProtocolsResponse(key, protocol));
+  // RFC 7692 5: accept the first acceptable permessage-deflate offer; anything else is declined.
+  const deflate = hub.deflate;
+  const agreed =
+    deflate === undefined
+      ? undefined
+      : negotiateDeflate(req.headers['sec-websocket-extensions'], deflate.settings);
+  socket.write(switchingProtocolsResponse(key, protocol, agreed?.header));
   const connection = new WebSocketConnection(
     socket as Socket,
     hub,
     req.url ?? '/',
     route.params,
     protocol ?? '',
-    '',
-    head
+    agreed?.header ?? '',
+    head,
+    agreed?.params ?? null
   );
   hub.connectionOpened(connection);
   hub.log('debug', 'connection opened', { url: connection.url, remote: connection.remoteAddress });

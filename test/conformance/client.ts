@@ -1,6 +1,7 @@
 // A raw RFC 6455 test client over node:net: handshake, frame builder, incremental reader, expectations.
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { inflateRawSync } from 'node:zlib';
 
 export const Op = {
   Continuation: 0x0,
@@ -229,19 +230,29 @@ export class RawConnection {
   /** True once a close frame from the server has been read. */
   closeReceived = false;
 
+  /** The server's Sec-WebSocket-Extensions answer ('' when none). */
+  extensions = '';
+
   private constructor(
     private readonly socket: Socket,
     private readonly reader: FrameReader
   ) {}
 
   /** Opens a TCP connection and performs the opening handshake (RFC 6455 section 4.1). */
-  static async open(port: number, path = '/', timeoutMs = 5000): Promise<RawConnection> {
+  static async open(
+    port: number,
+    path = '/',
+    timeoutMs = 5000,
+    /** A Sec-WebSocket-Extensions offer (compression cases); none by default. */
+    offer?: string
+  ): Promise<RawConnection> {
     const socket = connect({ host: '127.0.0.1', port });
     socket.setNoDelay(true);
     const key = randomBytes(16).toString('base64');
     const expectedAccept = createHash('sha1')
       .update(key + ACCEPT_GUID)
       .digest('base64');
+    let answered = '';
     const leftover = await new Promise<Buffer>((resolve, reject) => {
       let head = Buffer.alloc(0);
       const timer = setTimeout(() => fail(new Error('handshake: no 101 response in time')), timeoutMs);
@@ -270,7 +281,9 @@ export class RawConnection {
         if (!/\bupgrade\b/i.test(headers.get('connection') ?? '')) problems.push('Connection header');
         if (headers.get('sec-websocket-accept') !== expectedAccept) problems.push('Sec-WebSocket-Accept');
         // RFC 6455 section 4.1: the server must not select an extension the client did not offer.
-        if (headers.has('sec-websocket-extensions')) problems.push('unrequested Sec-WebSocket-Extensions');
+        answered = headers.get('sec-websocket-extensions') ?? '';
+        if (offer === undefined && headers.has('sec-websocket-extensions'))
+          problems.push('unrequested Sec-WebSocket-Extensions');
         if (problems.length) return fail(new Error(`handshake: bad ${problems.join(', ')}`));
         socket.pause();
         resolve(head.subarray(end + 4));
@@ -279,10 +292,13 @@ export class RawConnection {
       socket.once('error', fail);
       socket.write(
         `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+          (offer === undefined ? '' : `Sec-WebSocket-Extensions: ${offer}\r\n`) +
+          '\r\n'
       );
     });
     const conn = new RawConnection(socket, new FrameReader());
+    conn.extensions = answered;
     conn.attach(leftover);
     return conn;
   }
@@ -356,6 +372,7 @@ export class RawConnection {
     const want = `${opcode === Op.Text ? 'text' : 'binary'} message of ${payload.length} bytes`;
     const parts: Buffer[] = [];
     let first = true;
+    let compressed = false;
     for (;;) {
       const ev = await this.next(want, timeoutMs);
       if (ev.kind === 'tcp-closed') throw new ExpectationError(`expected ${want}, got: ${ev.detail}`);
@@ -363,11 +380,17 @@ export class RawConnection {
       this.checkServerFrame(f);
       const okOpcode = first ? f.opcode === opcode : f.opcode === Op.Continuation;
       if (!okOpcode) throw new ExpectationError(`expected ${want}, got ${describeFrame(f)}`);
+      if (first) compressed = f.rsv === 4;
+      else if (f.rsv !== 0) throw new ExpectationError('server set RSV bits on a continuation frame');
       parts.push(f.payload);
       first = false;
       if (f.fin) break;
     }
-    const got = Buffer.concat(parts);
+    // RFC 7692 7.2.2: append 00 00 ff ff and inflate. Each message is inflated on its own, so compression
+    // cases offer server_no_context_takeover.
+    const got = compressed
+      ? inflateRawSync(Buffer.concat([...parts, Buffer.from([0, 0, 0xff, 0xff])]), { finishFlush: 2 })
+      : Buffer.concat(parts);
     if (!got.equals(payload)) {
       let i = 0;
       while (i < got.length && i < payload.length && got[i] === payload[i]) i++;
@@ -432,7 +455,10 @@ export class RawConnection {
   /** RFC 6455 section 5.1/5.2/5.5: server frames are unmasked, RSV clear (no extension), control frames short and final. */
   private checkServerFrame(f: Frame): void {
     if (f.masked) throw new ExpectationError('server sent a masked frame');
-    if (f.rsv !== 0) throw new ExpectationError('server sent a frame with RSV bits set');
+    // RFC 7692 6: with permessage-deflate agreed, RSV1 may mark a compressed data message.
+    const rsv1Allowed = this.extensions.startsWith('permessage-deflate') && f.opcode !== 0 && f.opcode < 8;
+    if (f.rsv !== 0 && !(f.rsv === 4 && rsv1Allowed))
+      throw new ExpectationError('server sent a frame with RSV bits set');
     if (f.opcode >= 8 && (!f.fin || f.payload.length > 125)) {
       throw new ExpectationError(`server sent an invalid control frame: ${describeFrame(f)}`);
     }

@@ -141,9 +141,9 @@ export function hex(s: string): Buffer {
 
 // ---- running ----
 
-async function runSteps(server: ServerUnderTest, c: Case): Promise<void> {
+async function runSteps(server: ServerUnderTest, c: Case, offer?: string): Promise<void> {
   const timeout = c.timeoutMs ?? 4000;
-  const conn = await RawConnection.open(server.port, '/', timeout);
+  const conn = await RawConnection.open(server.port, '/', timeout, offer);
   try {
     let steps = typeof c.steps === 'function' ? c.steps() : c.steps;
     // A case that does not end with a close ends with an orderly one, which also proves the server
@@ -175,6 +175,8 @@ export interface SectionOptions {
   /** Cases run at the same time (default 16). */
   concurrency?: number;
   server?: ServerOptions;
+  /** Sec-WebSocket-Extensions offered by every case's client (compression sections). */
+  extensions?: string;
 }
 
 /** Registers one `describe` per section and one `it` per case, all against one server. */
@@ -198,13 +200,13 @@ export function runSection(title: string, cases: Case[], options: SectionOptions
           ? KNOWN_STANDIN_DEVIATIONS.find(d => c.tags?.includes(d.tag))
           : undefined;
       if (!deviation) {
-        void it(`${c.id} ${c.title}`, () => runSteps(server, c));
+        void it(`${c.id} ${c.title}`, () => runSteps(server, c, options.extensions));
         continue;
       }
       void it(`${c.id} ${c.title} [known stand-in deviation: must fail]`, async t => {
         let passed = false;
         try {
-          await runSteps(server, c);
+          await runSteps(server, c, options.extensions);
           passed = true;
         } catch (err) {
           t.diagnostic(`fails as expected against the stand-in: ${(err as Error).message}`);

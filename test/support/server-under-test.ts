@@ -2,7 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { createApp, WebSocketPlugin } from '../../src/index.js';
+import { createApp, WebSocketPlugin, type WebSocketPluginOptions } from '../../src/index.js';
 
 /**
  * Which server runs behind the suites: nextrush-v2's WebSocketPlugin. The `ws` package's server was the
@@ -27,6 +27,8 @@ export interface ServerOptions {
   maxMessageSize?: number;
   /** HTML served at `GET /` (interop pages run their client code from the same origin). */
   page?: string;
+  /** nextrush-v2 only: the perMessageDeflate option (compression sections and interop). */
+  perMessageDeflate?: WebSocketPluginOptions['perMessageDeflate'];
 }
 
 export interface ServerUnderTest {
@@ -137,6 +139,7 @@ async function startNextrush(options: ServerOptions): Promise<ServerUnderTest> {
   new WebSocketPlugin({
     path: '/*',
     ...(options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize }),
+    ...(options.perMessageDeflate === undefined ? {} : { perMessageDeflate: options.perMessageDeflate }),
   }).install(app);
   const page = options.page;
   if (page !== undefined) {
