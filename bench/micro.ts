@@ -102,6 +102,22 @@ results.push(
 );
 results.push(decodeBench('decode 1 x 64 KiB binary', [clientFrame(Opcode.Binary, p64k)], 1));
 {
+  // 64 KiB frames as they arrive from a socket: 64 KiB reads, so every frame straddles two reads.
+  const stream = Buffer.concat(new Array<Buffer>(16).fill(clientFrame(Opcode.Binary, p64k)));
+  const reads: Buffer[] = [];
+  for (let off = 0; off < stream.length; off += 65536) reads.push(stream.subarray(off, off + 65536));
+  const scratch = reads.map(r => Buffer.allocUnsafe(r.length));
+  const decoder = new FrameDecoder(sink, { maxMessageSize: 64 * 1024 * 1024 });
+  results.push(
+    measure('decode 16 x 64 KiB binary in 64 KiB reads', 16, stream.length, () => {
+      for (let i = 0; i < reads.length; i++) {
+        reads[i].copy(scratch[i]);
+        decoder.push(scratch[i]);
+      }
+    })
+  );
+}
+{
   // A fragmented text message: 64 fragments of 64 bytes.
   const piece = Buffer.from('a'.repeat(64));
   const frames = [clientFrame(Opcode.Text, piece, false)];

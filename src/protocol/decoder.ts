@@ -37,11 +37,16 @@ const MAX_SAFE_HIGH_WORD = 0x1fffff;
 const TWO_POW_32 = 4294967296;
 const NO_MESSAGE = -1;
 
+/** Chunks smaller than this are copied into a shared tail buffer instead of being queued one by one. */
+const SMALL_CHUNK = 512;
+const TAIL_CAPACITY = 4096;
+
 /**
- * A state machine over a byte stream. It keeps unconsumed bytes as a list of received chunks and
- * joins them only when enough bytes for the next step are present, so every byte is copied at most
- * once on the way to a message, whatever the chunking. Frames that lie within one chunk are parsed
- * in place (unmasked in the chunk itself) without copying.
+ * A state machine over a byte stream. Frames that lie within one received chunk are parsed in place
+ * (unmasked in the chunk itself) without copying. Bytes of a frame that straddles chunks wait in a
+ * list until the whole frame is there, and then exactly that frame's bytes are joined: every byte is
+ * copied at most once, whatever the chunking, and the rest of the last chunk is parsed in place again.
+ * Small chunks (a trickle) are packed into a tail buffer so a flood of tiny reads pins only its bytes.
  */
 export class FrameDecoder {
   private readonly sink: FrameSink;
@@ -52,8 +57,13 @@ export class FrameDecoder {
   private buffered = 0;
   /** Bytes that must be buffered before parsing can make progress. */
   private needed = 0;
+  /** Where the last parse() stopped in the buffer it was given. */
+  private stop = 0;
   private paused = false;
   private finished = false;
+  /** Buffer that small chunks are packed into, and the view of it that sits last in `chunks`. */
+  private tail: Buffer | null = null;
+  private tailView: Buffer | null = null;
 
   /** Opcode of the fragmented message in progress (Text or Binary), or NO_MESSAGE. */
   private messageOpcode: number = NO_MESSAGE;
@@ -61,7 +71,7 @@ export class FrameDecoder {
   /** Payload bytes of the fragmented message so far. */
   private messageLength = 0;
   private parts: Buffer | null = null;
-  private readonly utf8 = new Utf8StreamValidator();
+  private utf8: Utf8StreamValidator | null = null;
 
   constructor(sink: FrameSink, options: DecoderOptions) {
     this.sink = sink;
@@ -88,12 +98,11 @@ export class FrameDecoder {
     if (this.finished || chunk.length === 0) return;
     if (this.buffered === 0 && !this.paused) {
       this.parse(chunk, 0);
+      if (!this.finished && this.stop < chunk.length) this.append(chunk.subarray(this.stop));
       return;
     }
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    if (this.paused || this.buffered < this.needed) return;
-    this.parse(this.takeBuffered(), 0);
+    this.append(chunk);
+    this.drain();
   }
 
   /** Stops decoding after the current frame; input keeps being buffered. */
@@ -105,8 +114,7 @@ export class FrameDecoder {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    if (this.finished || this.buffered === 0 || this.buffered < this.needed) return;
-    this.parse(this.takeBuffered(), 0);
+    this.drain();
   }
 
   /** Drops all state (used when the connection is torn down). */
@@ -115,21 +123,83 @@ export class FrameDecoder {
     this.chunks = [];
     this.buffered = 0;
     this.parts = null;
+    this.tail = this.tailView = null;
   }
 
-  private takeBuffered(): Buffer {
-    const buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
-    this.chunks = [];
-    this.buffered = 0;
-    return buf;
-  }
-
-  private keep(buf: Buffer, off: number, needed: number): void {
-    this.needed = needed;
-    if (off < buf.length) {
-      this.chunks.push(off === 0 ? buf : buf.subarray(off));
-      this.buffered = buf.length - off;
+  /** Queues unparsed bytes, packing small chunks together. */
+  private append(chunk: Buffer): void {
+    const chunks = this.chunks;
+    this.buffered += chunk.length;
+    if (chunk.length < SMALL_CHUNK) {
+      const last = chunks.length - 1;
+      const view = this.tailView;
+      const tail = this.tail;
+      if (view !== null && tail !== null && last >= 0 && chunks[last] === view) {
+        const used = view.byteOffset - tail.byteOffset + view.length;
+        if (used + chunk.length <= tail.length) {
+          chunk.copy(tail, used);
+          chunks[last] = this.tailView = tail.subarray(
+            view.byteOffset - tail.byteOffset,
+            used + chunk.length
+          );
+          return;
+        }
+      }
+      const fresh = Buffer.allocUnsafeSlow(TAIL_CAPACITY);
+      chunk.copy(fresh, 0);
+      this.tail = fresh;
+      chunks.push((this.tailView = fresh.subarray(0, chunk.length)));
+      return;
     }
+    chunks.push(chunk);
+  }
+
+  /** Parses buffered bytes for as long as enough of them are there. */
+  private drain(): void {
+    const chunks = this.chunks;
+    while (!this.paused && !this.finished && this.buffered > 0 && this.buffered >= this.needed) {
+      const first = chunks[0];
+      let buf: Buffer;
+      if (first.length >= this.needed) {
+        chunks.shift();
+        buf = first;
+      } else {
+        buf = this.join(this.needed);
+      }
+      this.buffered -= buf.length;
+      this.parse(buf, 0);
+      if (this.finished) return;
+      if (this.stop < buf.length) {
+        chunks.unshift(buf.subarray(this.stop));
+        this.buffered += buf.length - this.stop;
+      }
+    }
+  }
+
+  /** Removes exactly `n` bytes from the front of the queue, copied into one new buffer. */
+  private join(n: number): Buffer {
+    const chunks = this.chunks;
+    const joined = Buffer.allocUnsafe(n);
+    let filled = 0;
+    let used = 0;
+    while (filled < n) {
+      const chunk = chunks[used];
+      const take = Math.min(chunk.length, n - filled);
+      chunk.copy(joined, filled, 0, take);
+      filled += take;
+      if (take < chunk.length) {
+        chunks[used] = chunk.subarray(take);
+        break;
+      }
+      used++;
+    }
+    chunks.splice(0, used);
+    return joined;
+  }
+
+  private keep(off: number, needed: number): void {
+    this.stop = off;
+    this.needed = needed;
   }
 
   private fail(code: ProtocolErrorCode): void {
@@ -141,7 +211,7 @@ export class FrameDecoder {
     const total = buf.length;
     for (;;) {
       const avail = total - off;
-      if (avail < 2) return this.keep(buf, off, 2);
+      if (avail < 2) return this.keep(off, 2);
       const b0 = buf[off];
       const b1 = buf[off + 1];
       const fin = (b0 & 0x80) !== 0;
@@ -171,7 +241,7 @@ export class FrameDecoder {
       if ((b1 & 0x80) === 0) return this.fail('WS_ERR_UNMASKED_FRAME');
 
       const headerLength = len7 < 126 ? 6 : len7 === 126 ? 8 : 14;
-      if (avail < headerLength) return this.keep(buf, off, headerLength);
+      if (avail < headerLength) return this.keep(off, headerLength);
 
       let payloadLength: number;
       if (len7 < 126) {
@@ -191,7 +261,7 @@ export class FrameDecoder {
       }
 
       const frameLength = headerLength + payloadLength;
-      if (avail < frameLength) return this.keep(buf, off, frameLength);
+      if (avail < frameLength) return this.keep(off, frameLength);
 
       const start = off + headerLength;
       const end = start + payloadLength;
@@ -214,7 +284,7 @@ export class FrameDecoder {
       }
 
       if (this.finished) return;
-      if (this.paused) return this.keep(buf, off, 0);
+      if (this.paused) return this.keep(off, 0);
     }
   }
 
@@ -239,10 +309,11 @@ export class FrameDecoder {
     this.messageCompressed = false;
     this.messageLength = 0;
     if (opcode === Opcode.Text) {
-      this.utf8.reset();
-      if (!this.utf8.feed(buf, start, end)) return this.fail('WS_ERR_INVALID_UTF8');
+      const validator = (this.utf8 ??= new Utf8StreamValidator());
+      validator.reset();
+      if (!validator.feed(buf, start, end)) return this.fail('WS_ERR_INVALID_UTF8');
     }
-    this.append(buf, start, end);
+    this.appendFragment(buf, start, end);
   }
 
   private continuation(buf: Buffer, start: number, end: number, fin: boolean): void {
@@ -254,8 +325,10 @@ export class FrameDecoder {
       return;
     }
     // Fail at the fragment that makes the text invalid, not at the end of the message.
-    if (isText && !this.utf8.feed(buf, start, end)) return this.fail('WS_ERR_INVALID_UTF8');
-    this.append(buf, start, end);
+    const validator = this.utf8;
+    if (isText && (validator === null || !validator.feed(buf, start, end)))
+      return this.fail('WS_ERR_INVALID_UTF8');
+    this.appendFragment(buf, start, end);
     if (!fin) return;
     const message = this.parts === null ? Buffer.alloc(0) : this.parts.subarray(0, this.messageLength);
     this.endMessage();
@@ -263,7 +336,7 @@ export class FrameDecoder {
       this.sink.onBinary(message);
       return;
     }
-    if (!this.utf8.isComplete()) return this.fail('WS_ERR_INVALID_UTF8');
+    if (validator === null || !validator.isComplete()) return this.fail('WS_ERR_INVALID_UTF8');
     this.sink.onText(message.toString('utf8'));
   }
 
@@ -279,7 +352,7 @@ export class FrameDecoder {
    * received chunk) means a flood of tiny fragments pins only the bytes it carries; doubling the
    * capacity keeps the total copying linear.
    */
-  private append(buf: Buffer, start: number, end: number): void {
+  private appendFragment(buf: Buffer, start: number, end: number): void {
     const n = end - start;
     if (n === 0) return;
     const needed = this.messageLength + n;
