@@ -21,8 +21,15 @@ export interface Response extends ServerResponse {
   send(body: string | Buffer | Uint8Array | object | null | undefined): this;
 }
 
-/** Per-request context. Plugins may add properties through `app.context` (visible on every ctx). */
-export interface Context {
+/**
+ * Per-request context as users see it. Plugins add members by declaration merging (the WebSocket plugin
+ * adds `isWebSocket`, `wsRooms` and `ws`) and set their values on `app.context`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- extended by plugins through declaration merging
+export interface Context extends CoreContext {}
+
+/** The members of a context that the framework core itself implements. */
+export interface CoreContext {
   readonly req: IncomingMessage;
   readonly res: Response;
   readonly app: Application;
@@ -83,7 +90,15 @@ export interface AppOptions {
 
 export type RouteArgs = [path: string, ...handlers: Middleware[]];
 
-export interface Application {
+/**
+ * The application as users see it. Plugins add members by declaration merging (the WebSocket plugin
+ * adds `ws`, `wsUse` and `wsBroadcast`) and assign them in `install()`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- extended by plugins through declaration merging
+export interface Application extends CoreApplication {}
+
+/** The members of an application that the framework core itself implements. */
+export interface CoreApplication {
   /** Adds a middleware to the chain that runs for every request (before routing). */
   use(middleware: Middleware): this;
   /** Installs a plugin (same as `plugin.install(app)`), remembering its name. */

@@ -97,6 +97,11 @@ export class LocalAdapter implements BroadcastAdapter {
 
   clusterStats(): Promise<ClusterStats> {
     const own = this.host ? this.host.localStats() : { nodeId: 'local', connections: 0, rooms: {} };
-    return Promise.resolve({ nodes: 1, connections: own.connections, rooms: { ...own.rooms }, perNode: [own] });
+    return Promise.resolve({
+      nodes: 1,
+      connections: own.connections,
+      rooms: { ...own.rooms },
+      perNode: [own],
+    });
   }
 }

@@ -1,0 +1,127 @@
+// Micro-benchmarks of the protocol hot paths (decode, encode, unmask, UTF-8) to guide optimisation work.
+import { randomBytes } from 'node:crypto';
+import { FrameDecoder, type FrameSink } from '../src/protocol/decoder.js';
+import { encodeFrame, encodeTextFrame } from '../src/protocol/encoder.js';
+import { applyMask } from '../src/protocol/mask.js';
+import { Opcode } from '../src/protocol/opcodes.js';
+import { Utf8StreamValidator, isValidUtf8 } from '../src/protocol/utf8.js';
+
+/** Builds one masked client frame. */
+function clientFrame(opcode: number, payload: Buffer, fin = true): Buffer {
+  const len = payload.length;
+  const hlen = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const frame = Buffer.alloc(hlen + 4 + len);
+  frame[0] = (fin ? 0x80 : 0) | opcode;
+  if (len < 126) frame[1] = 0x80 | len;
+  else if (len < 65536) {
+    frame[1] = 0x80 | 126;
+    frame.writeUInt16BE(len, 2);
+  } else {
+    frame[1] = 0x80 | 127;
+    frame.writeUInt32BE(0, 2);
+    frame.writeUInt32BE(len, 6);
+  }
+  const key = randomBytes(4);
+  key.copy(frame, hlen);
+  payload.copy(frame, hlen + 4);
+  applyMask(frame, hlen + 4, hlen + 4 + len, key, 0);
+  return frame;
+}
+
+let sinkCount = 0;
+const sink: FrameSink = {
+  onText: t => void (sinkCount += t.length),
+  onBinary: b => void (sinkCount += b.length),
+  onPing: () => {},
+  onPong: () => {},
+  onCloseFrame: () => {},
+  onError: e => {
+    throw e;
+  },
+};
+
+interface Result {
+  name: string;
+  opsPerSec: number;
+  mbPerSec: number;
+}
+
+/** Runs `fn` (which processes `bytes` bytes and `ops` operations per call) for about `ms` milliseconds. */
+function measure(name: string, ops: number, bytes: number, fn: () => void, ms = 400): Result {
+  for (let i = 0; i < 200; i++) fn(); // warm-up so the JIT has compiled the path
+  let calls = 0;
+  const start = process.hrtime.bigint();
+  const deadline = start + BigInt(ms) * 1_000_000n;
+  let now = start;
+  while (now < deadline) {
+    for (let i = 0; i < 50; i++) fn();
+    calls += 50;
+    now = process.hrtime.bigint();
+  }
+  const seconds = Number(now - start) / 1e9;
+  return { name, opsPerSec: (calls * ops) / seconds, mbPerSec: (calls * bytes) / seconds / 1e6 };
+}
+
+/** A fresh copy each call: the decoder unmasks in place, so input must be re-masked bytes every time. */
+function decodeBench(name: string, frames: Buffer[], perChunk: number): Result {
+  const chunk = Buffer.concat(frames.slice(0, perChunk));
+  const scratch = Buffer.allocUnsafe(chunk.length);
+  const decoder = new FrameDecoder(sink, { maxMessageSize: 64 * 1024 * 1024 });
+  return measure(name, perChunk, chunk.length, () => {
+    chunk.copy(scratch);
+    decoder.push(scratch);
+  });
+}
+
+const results: Result[] = [];
+const p32 = randomBytes(32);
+const p1k = randomBytes(1024);
+const p64k = randomBytes(65536);
+const text1k = Buffer.from('héllo wörld, '.repeat(80).slice(0, 1000));
+
+results.push(
+  decodeBench('decode 16 x 32 B binary (one chunk)', Array(16).fill(clientFrame(Opcode.Binary, p32)), 16)
+);
+results.push(
+  decodeBench('decode 16 x 1 KiB binary (one chunk)', Array(16).fill(clientFrame(Opcode.Binary, p1k)), 16)
+);
+results.push(
+  decodeBench('decode 16 x 1 KiB text (one chunk)', Array(16).fill(clientFrame(Opcode.Text, text1k)), 16)
+);
+results.push(decodeBench('decode 1 x 64 KiB binary', [clientFrame(Opcode.Binary, p64k)], 1));
+{
+  // A fragmented text message: 64 fragments of 64 bytes.
+  const piece = Buffer.from('a'.repeat(64));
+  const frames = [clientFrame(Opcode.Text, piece, false)];
+  for (let i = 1; i < 63; i++) frames.push(clientFrame(Opcode.Continuation, piece, false));
+  frames.push(clientFrame(Opcode.Continuation, piece, true));
+  results.push(decodeBench('decode 64 fragments x 64 B text', frames, frames.length));
+}
+results.push(measure('encode 32 B binary', 1, 32, () => encodeFrame(Opcode.Binary, p32)));
+results.push(measure('encode 1 KiB binary', 1, 1024, () => encodeFrame(Opcode.Binary, p1k)));
+const str1k = text1k.toString();
+results.push(measure('encode 1 KiB text (string)', 1, 1024, () => encodeTextFrame(str1k)));
+results.push(measure('encode 64 KiB binary', 1, 65536, () => encodeFrame(Opcode.Binary, p64k)));
+const key = randomBytes(4);
+const m32 = Buffer.from(p32);
+const m1k = Buffer.from(p1k);
+const m64k = Buffer.from(p64k);
+results.push(measure('unmask 32 B', 1, 32, () => applyMask(m32, 0, 32, key, 0)));
+results.push(measure('unmask 1 KiB', 1, 1024, () => applyMask(m1k, 0, 1024, key, 0)));
+results.push(measure('unmask 64 KiB', 1, 65536, () => applyMask(m64k, 0, 65536, key, 0)));
+results.push(measure('UTF-8 validate 1 KiB (whole)', 1, text1k.length, () => isValidUtf8(text1k)));
+const validator = new Utf8StreamValidator();
+results.push(
+  measure('UTF-8 validate 1 KiB (streaming, 16 pieces)', 1, text1k.length, () => {
+    validator.reset();
+    for (let i = 0; i < 16; i++) validator.feed(text1k, i * 62, Math.min(text1k.length, (i + 1) * 62));
+  })
+);
+
+const rows = results.map(r => ({
+  benchmark: r.name,
+  'ops/s': Math.round(r.opsPerSec).toLocaleString('en-US'),
+  'MB/s': r.mbPerSec.toFixed(0),
+}));
+console.table(rows);
+if (sinkCount < 0) console.log(sinkCount); // keeps the sink's work observable to the optimiser

@@ -1,0 +1,316 @@
+// Browser side of the demo: one WebSocket per page carries the room chat and the dashboard's stats.
+
+const ROOM_RE = /[^\p{L}\p{N}_-]+/gu;
+const DEFAULT_ROOMS = ['general', 'random'];
+const BACKOFF_BASE_MS = 500;
+const BACKOFF_CAP_MS = 15000;
+const CHART_POINTS = 60;
+const MAX_LOG_ITEMS = 200;
+
+const $ = id => document.getElementById(id);
+const els = {
+  status: $('status'),
+  statusText: $('status-text'),
+  roomTitle: $('room-title'),
+  presence: $('room-presence'),
+  joinForm: $('join-form'),
+  roomInput: $('room-input'),
+  nameInput: $('name-input'),
+  roomList: $('room-list'),
+  roomChips: $('room-chips'),
+  log: $('log'),
+  composer: $('composer'),
+  messageInput: $('message-input'),
+  sendButton: $('send-button'),
+  connections: $('stat-connections'),
+  rooms: $('stat-rooms'),
+  rateIn: $('stat-in'),
+  rateOut: $('stat-out'),
+  lineIn: $('line-in'),
+  lineOut: $('line-out'),
+  peak: $('chart-peak'),
+};
+
+/** Keeps only what the server accepts as a room name, so the URL and the title always agree. */
+function cleanRoom(value) {
+  const room = String(value ?? '')
+    .trim()
+    .replace(ROOM_RE, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 32);
+  return room && !room.startsWith('__') ? room : 'general';
+}
+
+function cleanName(value) {
+  const name = String(value ?? '')
+    .trim()
+    .replace(/\s+/g, ' ')
+    .slice(0, 24);
+  return name || randomName();
+}
+
+function randomName() {
+  const bytes = new Uint8Array(2);
+  crypto.getRandomValues(bytes);
+  return `guest-${Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+const params = new URL(location.href).searchParams;
+const state = {
+  room: cleanRoom(params.get('room')),
+  // sessionStorage is per tab, so two tabs of one browser chat as two different people.
+  name: cleanName(params.get('name') ?? sessionStorage.getItem('nextrush-demo-name')),
+  me: null,
+  ws: null,
+  attempt: 0,
+  reconnectTimer: 0,
+  countdownTimer: 0,
+  history: [],
+  roomList: [],
+};
+sessionStorage.setItem('nextrush-demo-name', state.name);
+
+function setStatus(kind, text) {
+  els.status.dataset.state = kind;
+  els.statusText.textContent = text;
+  els.sendButton.disabled = kind !== 'open';
+}
+
+function socketUrl() {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const name = encodeURIComponent(state.name);
+  return `${scheme}://${location.host}/chat/${encodeURIComponent(state.room)}?name=${name}`;
+}
+
+function connect() {
+  clearTimeout(state.reconnectTimer);
+  clearInterval(state.countdownTimer);
+  setStatus('connecting', 'Connecting…');
+  const ws = new WebSocket(socketUrl());
+  state.ws = ws;
+  ws.addEventListener('open', () => {
+    if (state.ws !== ws) return;
+    state.attempt = 0;
+    setStatus('open', 'Connected');
+  });
+  ws.addEventListener('message', event => {
+    if (state.ws !== ws || typeof event.data !== 'string') return;
+    let msg;
+    try {
+      msg = JSON.parse(event.data);
+    } catch {
+      return; // not ours: the protocol here is JSON only
+    }
+    handle(msg);
+  });
+  ws.addEventListener('close', event => {
+    // A socket we replaced on purpose (room switch) must not trigger a reconnect.
+    if (state.ws !== ws) return;
+    // Kept for support and tests: 1001 means the server shut down gracefully, 1006 that it vanished.
+    els.status.dataset.closeCode = String(event.code);
+    state.ws = null;
+    // Say it once per outage, not once per failed retry.
+    if (state.attempt === 0) addEvent('Connection lost. Reconnecting…');
+    scheduleReconnect();
+  });
+}
+
+/**
+ * Exponential backoff with jitter: each failed attempt doubles the ceiling, and the actual wait is
+ * drawn from its upper half so that many tabs reconnecting after a restart do not arrive together.
+ */
+function scheduleReconnect() {
+  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** state.attempt);
+  const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  state.attempt += 1;
+  const due = Date.now() + delay;
+  const tick = () => {
+    const seconds = Math.max(1, Math.ceil((due - Date.now()) / 1000));
+    setStatus('reconnecting', `Reconnecting in ${seconds}s`);
+  };
+  tick();
+  state.countdownTimer = setInterval(tick, 250);
+  state.reconnectTimer = setTimeout(connect, delay);
+}
+
+function switchRoom(room, name) {
+  state.room = cleanRoom(room);
+  state.name = cleanName(name ?? state.name);
+  sessionStorage.setItem('nextrush-demo-name', state.name);
+  const url = new URL(location.href);
+  url.searchParams.set('room', state.room);
+  history.replaceState(null, '', url);
+  renderRoom();
+  els.log.replaceChildren();
+  const old = state.ws;
+  state.ws = null;
+  if (old) old.close(1000, 'switching room');
+  state.attempt = 0;
+  connect();
+}
+
+function handle(msg) {
+  switch (msg.type) {
+    case 'welcome':
+      state.me = msg.you ?? null;
+      if (msg.room) state.room = msg.room;
+      renderRoom();
+      setPresence(msg.stats?.activeUsers);
+      addEvent(msg.message);
+      if (Array.isArray(msg.dashboard)) {
+        state.history = msg.dashboard.slice(-CHART_POINTS);
+        const last = state.history[state.history.length - 1];
+        if (last) renderStats(last, false);
+      }
+      break;
+    case 'user-joined':
+    case 'user-left':
+      setPresence(msg.activeUsers);
+      addEvent(msg.message);
+      break;
+    case 'chat-message':
+      addMessage(msg);
+      break;
+    case 'stats':
+      renderStats(msg, true);
+      break;
+    default:
+      break;
+  }
+}
+
+function setPresence(count) {
+  if (typeof count !== 'number') return;
+  els.presence.textContent = count === 1 ? 'Just you here' : `${count} people here`;
+}
+
+function renderRoom() {
+  els.roomTitle.textContent = state.room;
+  els.roomInput.value = state.room;
+  els.nameInput.value = state.name;
+  document.title = `#${state.room} · NextRush live chat`;
+  renderRoomChips();
+}
+
+function appendLogItem(li) {
+  const nearBottom = els.log.scrollHeight - els.log.scrollTop - els.log.clientHeight < 40;
+  els.log.append(li);
+  while (els.log.children.length > MAX_LOG_ITEMS) els.log.firstElementChild.remove();
+  if (nearBottom) els.log.scrollTop = els.log.scrollHeight;
+}
+
+function addEvent(text) {
+  if (!text) return;
+  const li = document.createElement('li');
+  li.className = 'event';
+  li.textContent = text;
+  appendLogItem(li);
+}
+
+function addMessage(msg) {
+  const li = document.createElement('li');
+  const mine = state.me && msg.from && msg.from.id === state.me.id;
+  li.className = mine ? 'msg mine' : 'msg';
+  const meta = document.createElement('div');
+  meta.className = 'meta';
+  const who = document.createElement('span');
+  who.className = 'who';
+  who.textContent = mine ? 'You' : (msg.from?.name ?? 'someone');
+  const time = document.createElement('time');
+  time.dateTime = msg.timestamp;
+  time.textContent = new Date(msg.timestamp).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  meta.append(who, time);
+  const body = document.createElement('div');
+  body.className = 'text';
+  // textContent, never innerHTML: message text is whatever another user typed.
+  body.textContent = String(msg.content ?? '');
+  li.append(meta, body);
+  appendLogItem(li);
+}
+
+function formatRate(value) {
+  if (!Number.isFinite(value)) return '–';
+  return value < 10 ? value.toFixed(1) : String(Math.round(value));
+}
+
+function renderStats(s, record) {
+  els.connections.textContent = String(s.connections);
+  els.rooms.textContent = String(s.rooms);
+  els.rateIn.textContent = formatRate(s.messagesInPerSec);
+  els.rateOut.textContent = formatRate(s.messagesOutPerSec);
+  if (record) {
+    state.history.push({ messagesInPerSec: s.messagesInPerSec, messagesOutPerSec: s.messagesOutPerSec });
+    if (state.history.length > CHART_POINTS) state.history.splice(0, state.history.length - CHART_POINTS);
+  }
+  if (Array.isArray(s.roomList)) {
+    state.roomList = s.roomList;
+    renderRoomChips();
+  }
+  renderChart();
+}
+
+function renderChart() {
+  const points = state.history;
+  const peak = Math.max(1, ...points.map(p => Math.max(p.messagesInPerSec, p.messagesOutPerSec)));
+  const step = 300 / (CHART_POINTS - 1);
+  const offset = CHART_POINTS - points.length;
+  const line = key =>
+    points
+      .map((p, i) => `${((offset + i) * step).toFixed(1)},${(96 - (p[key] / peak) * 90).toFixed(1)}`)
+      .join(' ');
+  els.lineIn.setAttribute('points', line('messagesInPerSec'));
+  els.lineOut.setAttribute('points', line('messagesOutPerSec'));
+  els.peak.textContent = formatRate(peak);
+}
+
+function renderRoomChips() {
+  const counts = new Map(state.roomList.map(r => [r.name, r.users]));
+  const names = [...new Set([...DEFAULT_ROOMS, ...counts.keys(), state.room])].slice(0, 12);
+  els.roomChips.replaceChildren(
+    ...names.map(name => {
+      const li = document.createElement('li');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'chip';
+      button.textContent = `#${name}`;
+      if (counts.has(name)) {
+        const count = document.createElement('span');
+        count.className = 'count';
+        count.textContent = String(counts.get(name));
+        count.setAttribute('aria-label', `${counts.get(name)} online`);
+        button.append(count);
+      }
+      if (name === state.room) button.setAttribute('aria-current', 'true');
+      button.addEventListener('click', () => {
+        if (name !== state.room) switchRoom(name);
+      });
+      li.append(button);
+      return li;
+    })
+  );
+  els.roomList.replaceChildren(
+    ...names.map(name => {
+      const option = document.createElement('option');
+      option.value = name;
+      return option;
+    })
+  );
+}
+
+els.joinForm.addEventListener('submit', event => {
+  event.preventDefault();
+  switchRoom(els.roomInput.value, els.nameInput.value);
+  els.messageInput.focus();
+});
+
+els.composer.addEventListener('submit', event => {
+  event.preventDefault();
+  const text = els.messageInput.value.trim();
+  if (!text || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
+  state.ws.send(text);
+  els.messageInput.value = '';
+});
+
+renderRoom();
+renderChart();
+connect();

@@ -1,0 +1,445 @@
+// One WebSocket connection: socket <-> decoder/encoder, send queue, backpressure, closing handshake.
+import type { Socket } from 'node:net';
+import {
+  CloseCode,
+  MAX_CLOSE_REASON_BYTES,
+  encodeClosePayload,
+  isValidWireCloseCode,
+} from '../protocol/close-codes.js';
+import { FrameDecoder, type FrameSink } from '../protocol/decoder.js';
+import { encodeControlFrame, encodeFrame, encodeTextFrame } from '../protocol/encoder.js';
+import type { ProtocolError } from '../protocol/errors.js';
+import { Opcode } from '../protocol/opcodes.js';
+import { scheduleFlush, type Flushable } from './flush.js';
+import type { ConnectionHost } from './host.js';
+import { RoomSet } from './rooms.js';
+import type { SendResult, WSCloseHandler, WSConnection, WSMessage, WSMessageHandler } from './types.js';
+
+export const ReadyState = { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 } as const;
+
+/** A frame ready for the socket: one buffer, or header + payload for large payloads. */
+export type EncodedFrame = Buffer | [Buffer, Buffer];
+
+/** Reasons reading from the socket is paused; reading resumes when none is left. */
+export const PauseReason = { Setup: 1, Backpressure: 2, Inflate: 4 } as const;
+
+/** Frames queued in one tick up to this size are joined into one buffer for a single write. */
+const JOIN_LIMIT = 64 * 1024;
+/** Above this many bytes waiting, `send()` answers 'queued' so producers can slow down. */
+const HIGH_WATER_MARK = 64 * 1024;
+
+const kConnection = Symbol('nextrush.ws.connection');
+type TaggedSocket = Socket & { [kConnection]: WebSocketConnection };
+
+// Socket listeners are shared functions that find their connection through the socket, so a
+// connection costs no closures.
+function onSocketData(this: TaggedSocket, chunk: Buffer): void {
+  this[kConnection].receive(chunk);
+}
+function onSocketEnd(this: TaggedSocket): void {
+  this[kConnection].peerEnded();
+}
+function onSocketClose(this: TaggedSocket): void {
+  this[kConnection].socketClosed();
+}
+function onSocketError(this: TaggedSocket, error: Error): void {
+  this[kConnection].socketError(error);
+}
+function onSocketDrain(this: TaggedSocket): void {
+  this[kConnection].drained();
+}
+function onCloseTimeout(connection: WebSocketConnection): void {
+  connection.terminate();
+}
+
+const EMPTY = Buffer.alloc(0);
+const EMPTY_ROOMS = new RoomSet();
+
+export function frameSize(frame: EncodedFrame): number {
+  return Buffer.isBuffer(frame) ? frame.length : frame[0].length + frame[1].length;
+}
+
+function toBuffer(data: Buffer | ArrayBufferView | ArrayBuffer): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  throw new TypeError('send() takes a string, a Buffer, a typed array or an ArrayBuffer');
+}
+
+export class WebSocketConnection implements WSConnection, FrameSink, Flushable {
+  readyState: number = ReadyState.OPEN;
+  readonly url: string;
+  readonly params: Record<string, string>;
+  readonly protocol: string;
+  readonly extensions: string;
+  flushQueued = false;
+
+  /** Heartbeat bookkeeping (read by the heartbeat sweep). */
+  lastPingAt = 0;
+  pingOutstandingSince = 0;
+
+  private readonly socket: TaggedSocket;
+  private readonly host: ConnectionHost;
+  private readonly decoder: FrameDecoder;
+  private roomSet: RoomSet | null = null;
+  private messageHandlers: WSMessageHandler | WSMessageHandler[] | undefined;
+  private closeHandlers: WSCloseHandler[] | undefined;
+  private drainHandlers: (() => void)[] | undefined;
+  private out: Buffer[] = [];
+  private outBytes = 0;
+  private pauseReasons = 0;
+  private closeSent = false;
+  private closeReceived = false;
+  private peerCode: number = CloseCode.Abnormal;
+  private peerReason = '';
+  private closeTimer: NodeJS.Timeout | undefined;
+  /** Bytes that came with the handshake, decoded when reading starts. */
+  private head: Buffer | null;
+
+  constructor(
+    socket: Socket,
+    host: ConnectionHost,
+    url: string,
+    params: Record<string, string>,
+    protocol: string,
+    extensions: string,
+    head: Buffer
+  ) {
+    this.socket = socket as TaggedSocket;
+    this.host = host;
+    this.url = url;
+    this.params = params;
+    this.protocol = protocol;
+    this.extensions = extensions;
+    this.decoder = new FrameDecoder(this, { maxMessageSize: host.options.maxMessageSize });
+    this.head = head;
+    this.socket[kConnection] = this;
+    socket.setNoDelay(true);
+    socket.setTimeout(0);
+    // Nothing is read until start(): messages sent while upgrade middleware runs wait in the socket.
+    this.pauseReasons = PauseReason.Setup;
+    socket.pause();
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+    socket.on('error', onSocketError);
+    socket.on('drain', onSocketDrain);
+  }
+
+  get rooms(): Set<string> {
+    return this.roomSet ?? EMPTY_ROOMS;
+  }
+
+  /** The connection's room set, created on first join. */
+  ownRooms(): RoomSet {
+    return (this.roomSet ??= new RoomSet());
+  }
+
+  get bufferedAmount(): number {
+    return this.outBytes + this.socket.writableLength;
+  }
+
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? '';
+  }
+
+  /** Starts reading, beginning with the bytes that arrived with the handshake. Idempotent. */
+  start(): void {
+    const head = this.head;
+    if (head === null) return;
+    this.head = null;
+    if (head.length > 0) this.receive(head);
+    this.resumeReading(PauseReason.Setup);
+  }
+
+  pauseReading(reason: number): void {
+    if (this.pauseReasons === 0) this.socket.pause();
+    this.pauseReasons |= reason;
+  }
+
+  resumeReading(reason: number): void {
+    if ((this.pauseReasons & reason) === 0) return;
+    this.pauseReasons &= ~reason;
+    if (this.pauseReasons === 0 && this.readyState !== ReadyState.CLOSED) this.socket.resume();
+  }
+
+  receive(chunk: Buffer): void {
+    this.host.stats.bytesReceived += chunk.length;
+    this.decoder.push(chunk);
+  }
+
+  // ---- sending ------------------------------------------------------------------------------------
+
+  send(data: string | Buffer | ArrayBufferView | ArrayBuffer): SendResult {
+    if (this.readyState !== ReadyState.OPEN) {
+      this.host.stats.messagesDropped++;
+      return 'dropped';
+    }
+    const frame =
+      typeof data === 'string' ? encodeTextFrame(data) : encodeFrame(Opcode.Binary, toBuffer(data));
+    return this.sendFrame(frame);
+  }
+
+  /** Queues an already encoded data frame (shared by every recipient of a broadcast). */
+  sendFrame(frame: EncodedFrame): SendResult {
+    if (this.readyState !== ReadyState.OPEN) {
+      this.host.stats.messagesDropped++;
+      return 'dropped';
+    }
+    const size = frameSize(frame);
+    const waiting = this.outBytes + this.socket.writableLength;
+    // One message always fits an empty queue, so maxBackpressure never caps the message size.
+    if (waiting !== 0 && waiting + size > this.host.options.maxBackpressure) {
+      this.host.stats.messagesDropped++;
+      if (this.host.options.backpressurePolicy === 'close') {
+        this.host.log('debug', 'backpressure limit exceeded, closing', { url: this.url, waiting });
+        this.fail(CloseCode.PolicyViolation, 'Backpressure limit exceeded');
+      }
+      return 'dropped';
+    }
+    this.enqueue(frame, size);
+    const stats = this.host.stats;
+    stats.messagesSent++;
+    stats.bytesSent += size;
+    return waiting + size > HIGH_WATER_MARK ? 'queued' : 'sent';
+  }
+
+  ping(data: string | Buffer = EMPTY): void {
+    if (this.readyState !== ReadyState.OPEN) return;
+    const payload = typeof data === 'string' ? Buffer.from(data) : data;
+    if (payload.length > 125) throw new RangeError('ping payload must be at most 125 bytes');
+    this.sendControl(Opcode.Ping, payload);
+  }
+
+  private sendControl(opcode: number, payload: Buffer): void {
+    const frame = encodeControlFrame(opcode, payload);
+    this.host.stats.bytesSent += frame.length;
+    this.enqueue(frame, frame.length);
+  }
+
+  private enqueue(frame: EncodedFrame, size: number): void {
+    if (Buffer.isBuffer(frame)) this.out.push(frame);
+    else this.out.push(frame[0], frame[1]);
+    this.outBytes += size;
+    scheduleFlush(this);
+  }
+
+  flush(): void {
+    const out = this.out;
+    const count = out.length;
+    if (count === 0) return;
+    const socket = this.socket;
+    const bytes = this.outBytes;
+    this.out = [];
+    this.outBytes = 0;
+    if (socket.destroyed || !socket.writable) return;
+    let ok: boolean;
+    if (count === 1) {
+      ok = socket.write(out[0]);
+    } else if (bytes <= JOIN_LIMIT) {
+      ok = socket.write(Buffer.concat(out, bytes));
+    } else {
+      socket.cork();
+      for (let i = 0; i < count - 1; i++) socket.write(out[i]);
+      ok = socket.write(out[count - 1]);
+      socket.uncork();
+    }
+    // Flow control: while the peer does not read what we already owe it, stop reading what it sends.
+    if (!ok && socket.writableLength >= this.host.options.readPauseBytes)
+      this.pauseReading(PauseReason.Backpressure);
+  }
+
+  drained(): void {
+    this.resumeReading(PauseReason.Backpressure);
+    const handlers = this.drainHandlers;
+    if (handlers === undefined || this.readyState !== ReadyState.OPEN) return;
+    for (const handler of handlers) this.guard(handler);
+  }
+
+  // ---- receiving (FrameSink) ----------------------------------------------------------------------
+
+  onText(text: string): void {
+    this.dispatch(text);
+  }
+
+  onBinary(data: Buffer): void {
+    this.dispatch(data);
+  }
+
+  onPing(payload: Buffer): void {
+    // RFC 6455 5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response,
+    // unless it already received a Close frame." The pong carries the ping's payload.
+    if (this.readyState === ReadyState.OPEN) this.sendControl(Opcode.Pong, payload);
+  }
+
+  onPong(): void {
+    this.pingOutstandingSince = 0;
+  }
+
+  onCloseFrame(code: number, reason: string): void {
+    this.closeReceived = true;
+    this.peerCode = code;
+    this.peerReason = reason;
+    if (!this.closeSent) {
+      // RFC 6455 5.5.1: reply with a close frame, "typically echoing the status code it received".
+      this.sendClose(code === CloseCode.NoStatus ? undefined : code, reason);
+    }
+    this.endTcp();
+  }
+
+  onError(error: ProtocolError): void {
+    this.host.stats.protocolErrors++;
+    this.host.log('debug', 'protocol error', { url: this.url, code: error.code, close: error.closeCode });
+    this.fail(error.closeCode, error.message);
+  }
+
+  private dispatch(data: WSMessage): void {
+    this.host.stats.messagesReceived++;
+    const handlers = this.messageHandlers;
+    if (handlers === undefined || this.readyState === ReadyState.CLOSED) return;
+    if (typeof handlers === 'function') this.invoke(handlers, data);
+    else for (const handler of handlers) this.invoke(handler, data);
+  }
+
+  private invoke(handler: WSMessageHandler, data: WSMessage): void {
+    try {
+      const result = handler(data);
+      if (result !== undefined && typeof result.then === 'function') {
+        result.then(undefined, (error: unknown) => this.handlerFailed(error));
+      }
+    } catch (error) {
+      this.handlerFailed(error);
+    }
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.handlerFailed(error);
+    }
+  }
+
+  /** An application handler threw: log it and close with 1011 rather than leave the peer in an unknown state. */
+  handlerFailed(error: unknown): void {
+    this.host.log('error', 'WebSocket handler threw', { url: this.url, error: String(error) });
+    if (this.readyState === ReadyState.OPEN) this.fail(CloseCode.InternalError, 'Internal error');
+  }
+
+  // ---- closing -----------------------------------------------------------------------------------
+
+  close(code: number = CloseCode.Normal, reason = ''): void {
+    if (!Number.isInteger(code) || !isValidWireCloseCode(code)) {
+      throw new RangeError(
+        `close(): code ${String(code)} may not be sent; use 1000-1003, 1007-1014 or 3000-4999`
+      );
+    }
+    if (typeof reason !== 'string' || Buffer.byteLength(reason) > MAX_CLOSE_REASON_BYTES) {
+      throw new RangeError(
+        `close(): reason must be a string of at most ${MAX_CLOSE_REASON_BYTES} UTF-8 bytes`
+      );
+    }
+    if (this.readyState !== ReadyState.OPEN) return;
+    this.sendClose(code, reason);
+    this.armCloseTimer();
+  }
+
+  terminate(): void {
+    this.socket.destroy();
+  }
+
+  /** Fails the connection (RFC 6455 7.1.7): close frame with `code`, then TCP is closed. */
+  fail(code: number, reason: string): void {
+    if (this.readyState >= ReadyState.CLOSING) return;
+    this.decoder.destroy();
+    this.sendClose(code, reason);
+    this.endTcp();
+  }
+
+  private sendClose(code: number | undefined, reason: string): void {
+    // Read on so that the peer's close frame is seen, even when closing during upgrade middleware.
+    this.start();
+    this.readyState = ReadyState.CLOSING;
+    this.closeSent = true;
+    const frame = encodeControlFrame(Opcode.Close, encodeClosePayload(code, reason));
+    this.host.stats.bytesSent += frame.length;
+    this.out.push(frame);
+    this.outBytes += frame.length;
+    // Queued data goes first; the close frame is the last thing written.
+    this.flush();
+  }
+
+  /** RFC 6455 7.1.1: the server closes TCP first once the closing handshake is done. */
+  private endTcp(): void {
+    if (!this.socket.destroyed) this.socket.end();
+    this.armCloseTimer();
+  }
+
+  private armCloseTimer(): void {
+    if (this.closeTimer !== undefined || this.readyState === ReadyState.CLOSED) return;
+    this.closeTimer = setTimeout(onCloseTimeout, this.host.options.closeTimeoutMs, this);
+    this.closeTimer.unref();
+  }
+
+  peerEnded(): void {
+    // The peer half-closed TCP. Without a close frame first this is an abnormal closure (1006).
+    if (!this.closeReceived) this.readyState = ReadyState.CLOSING;
+    this.endTcp();
+  }
+
+  socketError(error: Error): void {
+    this.host.log('debug', 'socket error', { url: this.url, error: error.message });
+  }
+
+  socketClosed(): void {
+    if (this.readyState === ReadyState.CLOSED) return;
+    this.readyState = ReadyState.CLOSED;
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
+    this.closeTimer = undefined;
+    this.decoder.destroy();
+    this.out = [];
+    this.outBytes = 0;
+    this.host.connectionClosed(this);
+    const handlers = this.closeHandlers;
+    this.closeHandlers = undefined;
+    this.messageHandlers = undefined;
+    this.drainHandlers = undefined;
+    if (handlers === undefined) return;
+    const code = this.closeReceived ? this.peerCode : CloseCode.Abnormal;
+    const reason = this.closeReceived ? this.peerReason : '';
+    for (const handler of handlers) {
+      try {
+        handler(code, reason);
+      } catch (error) {
+        this.host.log('error', 'WebSocket close handler threw', { url: this.url, error: String(error) });
+      }
+    }
+  }
+
+  // ---- registration ------------------------------------------------------------------------------
+
+  onMessage(handler: WSMessageHandler): void {
+    const current = this.messageHandlers;
+    if (current === undefined) this.messageHandlers = handler;
+    else if (typeof current === 'function') this.messageHandlers = [current, handler];
+    else current.push(handler);
+  }
+
+  onClose(handler: WSCloseHandler): void {
+    if (this.readyState === ReadyState.CLOSED) return;
+    (this.closeHandlers ??= []).push(handler);
+  }
+
+  onDrain(handler: () => void): void {
+    (this.drainHandlers ??= []).push(handler);
+  }
+
+  join(room: string): void {
+    if (this.readyState >= ReadyState.CLOSING) return;
+    this.host.rooms.join(this, room);
+  }
+
+  leave(room: string): void {
+    this.host.rooms.leave(this, room);
+  }
+}

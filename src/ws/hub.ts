@@ -1,0 +1,159 @@
+// The plugin's shared state: open connections, routes, rooms, counters, broadcast and shutdown.
+import { Router } from '../core/router.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import { encodeFrame, encodeTextFrame } from '../protocol/encoder.js';
+import { Opcode } from '../protocol/opcodes.js';
+import {
+  LocalAdapter,
+  type AdapterHost,
+  type BroadcastAdapter,
+  type BroadcastData,
+  type NodeStats,
+} from './adapter.js';
+import type { WebSocketConnection } from './connection.js';
+import { Heartbeat } from './heartbeat.js';
+import type { ConnectionHost, Counters } from './host.js';
+import { createLogger, type Logger } from './log.js';
+import type { PluginSettings } from './options.js';
+import { RoomRegistry } from './rooms.js';
+import type { RefusalReason, WebSocketStats, WSHandler, WSMiddleware } from './types.js';
+
+export class WebSocketHub implements ConnectionHost, AdapterHost {
+  readonly options: PluginSettings;
+  readonly stats: Counters = {
+    messagesSent: 0,
+    messagesReceived: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    messagesDropped: 0,
+    protocolErrors: 0,
+  };
+  readonly connections = new Set<WebSocketConnection>();
+  readonly rooms: RoomRegistry<WebSocketConnection>;
+  readonly routes = new Router<WSHandler>();
+  /** Patterns of the `path` option: declared upgrade paths (a route is needed to serve them). */
+  readonly declaredPaths = new Router<true>();
+  readonly middleware: WSMiddleware[] = [];
+  readonly adapter: BroadcastAdapter;
+  readonly heartbeat: Heartbeat;
+  readonly log: Logger;
+  readonly refused: Record<RefusalReason, number> = {
+    path: 0,
+    handshake: 0,
+    origin: 0,
+    limit: 0,
+    verify: 0,
+    closing: 0,
+    error: 0,
+  };
+  connectionsOpened = 0;
+  /** Upgrades between their first check and the 101: they count against maxConnections. */
+  pendingUpgrades = 0;
+  closing = false;
+  private readonly nodeId = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  private shutdownPromise: Promise<void> | undefined;
+  private allClosed: (() => void) | undefined;
+
+  constructor(options: PluginSettings) {
+    this.options = options;
+    this.log = createLogger(options.debug);
+    this.adapter = options.adapter ?? new LocalAdapter();
+    this.rooms = new RoomRegistry<WebSocketConnection>({
+      created: room => this.adapter.roomCreated(room),
+      deleted: room => this.adapter.roomDeleted(room),
+      broadcast: (room, data) => this.broadcast(data, room),
+    });
+    for (const pattern of options.paths) this.declaredPaths.add(pattern, true);
+    this.heartbeat = new Heartbeat(this.connections, options.heartbeatMs, options.pongTimeoutMs);
+    this.adapter.attach(this);
+  }
+
+  connectionOpened(connection: WebSocketConnection): void {
+    this.connections.add(connection);
+    this.connectionsOpened++;
+    this.heartbeat.track(connection, Date.now());
+  }
+
+  connectionClosed(connection: WebSocketConnection): void {
+    this.connections.delete(connection);
+    this.rooms.leaveAll(connection);
+    if (this.connections.size === 0 && this.allClosed !== undefined) this.allClosed();
+  }
+
+  /** `app.wsBroadcast`: through the adapter, which delivers locally first. */
+  broadcast(data: BroadcastData, room?: string): number {
+    if (typeof data !== 'string' && !Buffer.isBuffer(data)) {
+      throw new TypeError('wsBroadcast(): data must be a string or a Buffer');
+    }
+    return this.adapter.broadcast(data, room);
+  }
+
+  /** Frames the message once and queues the same bytes for every local recipient. */
+  deliverLocal(data: BroadcastData, room?: string): number {
+    const targets = room === undefined ? this.connections : this.rooms.members(room);
+    if (targets === undefined || targets.size === 0) return 0;
+    const frame = typeof data === 'string' ? encodeTextFrame(data) : encodeFrame(Opcode.Binary, data);
+    let delivered = 0;
+    for (const connection of targets) {
+      if (connection.sendFrame(frame) !== 'dropped') delivered++;
+    }
+    return delivered;
+  }
+
+  localRooms(): Iterable<string> {
+    return this.rooms.rooms();
+  }
+
+  localStats(): NodeStats {
+    return { nodeId: this.nodeId, connections: this.connections.size, rooms: this.rooms.sizes() };
+  }
+
+  refuse(reason: RefusalReason): void {
+    this.refused[reason]++;
+  }
+
+  getStats(): WebSocketStats {
+    const s = this.stats;
+    return {
+      connections: this.connections.size,
+      rooms: this.rooms.count,
+      messagesSent: s.messagesSent,
+      messagesReceived: s.messagesReceived,
+      bytesSent: s.bytesSent,
+      bytesReceived: s.bytesReceived,
+      messagesDropped: s.messagesDropped,
+      connectionsOpened: this.connectionsOpened,
+      connectionsRefused: { ...this.refused },
+      protocolErrors: s.protocolErrors,
+      adapter: this.adapter.stats(),
+    };
+  }
+
+  /**
+   * Graceful shutdown: refuse new upgrades (503), send every peer 1001, wait for the closing
+   * handshakes (each connection destroys itself after closeTimeoutMs), stop timers, close the adapter.
+   */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.runShutdown();
+    return this.shutdownPromise;
+  }
+
+  private async runShutdown(): Promise<void> {
+    this.closing = true;
+    this.heartbeat.stop();
+    if (this.connections.size > 0) {
+      const done = new Promise<void>(resolve => (this.allClosed = resolve));
+      for (const connection of this.connections)
+        connection.close(CloseCode.GoingAway, 'Server shutting down');
+      // Safety net in case a socket never reports 'close' after being destroyed.
+      const guard = setTimeout(() => {
+        for (const connection of this.connections) connection.terminate();
+      }, this.options.closeTimeoutMs + 1000);
+      guard.unref();
+      await done;
+      clearTimeout(guard);
+      this.allClosed = undefined;
+    }
+    await this.adapter.close();
+  }
+}

@@ -1,0 +1,129 @@
+// Plugin options: defaults, and validation that names the offending option.
+import type { BroadcastAdapter } from './adapter.js';
+import type { ResolvedOptions } from './host.js';
+import type { WebSocketPluginOptions } from './types.js';
+
+export const DEFAULTS = {
+  heartbeatMs: 30_000,
+  pongTimeoutMs: 60_000,
+  maxConnections: 1000,
+  maxMessageSize: 16 * 1024 * 1024,
+  closeTimeoutMs: 5_000,
+  maxBackpressure: 4 * 1024 * 1024,
+  backpressurePolicy: 'close',
+} as const;
+
+export interface PluginSettings extends ResolvedOptions {
+  paths: string[];
+  heartbeatMs: number;
+  pongTimeoutMs: number;
+  maxConnections: number;
+  allowOrigins: (string | RegExp)[] | undefined;
+  verifyClient: WebSocketPluginOptions['verifyClient'];
+  debug: boolean;
+  adapter: BroadcastAdapter | undefined;
+  protocols: WebSocketPluginOptions['protocols'];
+}
+
+function fail(name: string, expectation: string, value: unknown): never {
+  throw new TypeError(`WebSocketPlugin: option "${name}" must be ${expectation} (got ${describe(value)})`);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+function integer(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(name, `an integer from ${min} to ${max}`, value);
+  }
+  return value;
+}
+
+export function resolveOptions(options: WebSocketPluginOptions = {}): PluginSettings {
+  if (options === null || typeof options !== 'object') fail('options', 'an object', options);
+  const rawPath = options.path;
+  const paths = rawPath === undefined ? [] : Array.isArray(rawPath) ? rawPath : [rawPath];
+  for (const p of paths) {
+    if (typeof p !== 'string' || !p.startsWith('/'))
+      fail('path', 'a path starting with "/" or a list of them', rawPath);
+  }
+  const origins = options.allowOrigins;
+  if (origins !== undefined) {
+    if (!Array.isArray(origins)) fail('allowOrigins', 'an array of strings and RegExps', origins);
+    for (const o of origins) {
+      if (typeof o !== 'string' && !(o instanceof RegExp))
+        fail('allowOrigins', 'an array of strings and RegExps', origins);
+    }
+  }
+  if (options.verifyClient !== undefined && typeof options.verifyClient !== 'function') {
+    fail('verifyClient', 'a function', options.verifyClient);
+  }
+  if (options.debug !== undefined && typeof options.debug !== 'boolean')
+    fail('debug', 'a boolean', options.debug);
+  const policy = options.backpressurePolicy ?? DEFAULTS.backpressurePolicy;
+  if (policy !== 'close' && policy !== 'drop') fail('backpressurePolicy', '"close" or "drop"', policy);
+  const adapter = options.adapter;
+  if (adapter !== undefined && (typeof adapter !== 'object' || typeof adapter.broadcast !== 'function')) {
+    fail('adapter', 'a BroadcastAdapter', adapter);
+  }
+  const protocols = options.protocols;
+  if (protocols !== undefined && typeof protocols !== 'function') {
+    if (!Array.isArray(protocols) || protocols.some(p => typeof p !== 'string' || p === '')) {
+      fail('protocols', 'an array of protocol names or a function', protocols);
+    }
+  }
+  const maxBackpressure = integer('maxBackpressure', options.maxBackpressure, DEFAULTS.maxBackpressure, 1);
+  return {
+    paths,
+    heartbeatMs: integer('heartbeatMs', options.heartbeatMs, DEFAULTS.heartbeatMs, 0, 2 ** 31 - 1),
+    pongTimeoutMs: integer('pongTimeoutMs', options.pongTimeoutMs, DEFAULTS.pongTimeoutMs, 1, 2 ** 31 - 1),
+    maxConnections: integer('maxConnections', options.maxConnections, DEFAULTS.maxConnections, 1),
+    maxMessageSize: integer('maxMessageSize', options.maxMessageSize, DEFAULTS.maxMessageSize, 1, 2 ** 32),
+    closeTimeoutMs: integer(
+      'closeTimeoutMs',
+      options.closeTimeoutMs,
+      DEFAULTS.closeTimeoutMs,
+      1,
+      2 ** 31 - 1
+    ),
+    maxBackpressure,
+    backpressurePolicy: policy,
+    readPauseBytes: Math.min(maxBackpressure, 1024 * 1024),
+    allowOrigins: origins === undefined || origins.includes('*') ? undefined : origins,
+    verifyClient: options.verifyClient,
+    debug: options.debug === true,
+    adapter,
+    protocols,
+  };
+}
+
+/** Whether an Origin header value is allowed by `allowOrigins` (origins compare case-insensitively). */
+export function originAllowed(allowed: (string | RegExp)[] | undefined, origin: string | undefined): boolean {
+  // Only browsers send Origin, and it protects browsers (RFC 6455 10.2); other clients can claim any
+  // origin, so a request without one is not refused here (use verifyClient for a stricter policy).
+  if (allowed === undefined || origin === undefined) return true;
+  const lower = origin.toLowerCase();
+  for (const rule of allowed) {
+    if (typeof rule === 'string') {
+      if (rule.toLowerCase() === lower) return true;
+    } else {
+      rule.lastIndex = 0;
+      if (rule.test(origin)) return true;
+    }
+  }
+  return false;
+}

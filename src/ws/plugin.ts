@@ -1,0 +1,100 @@
+// WebSocketPlugin: installs app.ws / app.wsUse / app.wsBroadcast and serves RFC 6455 upgrades for an app.
+import type { Application, Plugin } from '../core/types.js';
+import type { BroadcastData, ClusterStats } from './adapter.js';
+import { WebSocketHub } from './hub.js';
+import { resolveOptions } from './options.js';
+import type {
+  WebSocketPluginOptions,
+  WebSocketStats,
+  WSConnection,
+  WSHandler,
+  WSMiddleware,
+  WSRoomManager,
+} from './types.js';
+import { handleUpgrade } from './upgrade.js';
+
+declare module '../core/types.js' {
+  interface Application {
+    /** Registers a WebSocket route handler (available after `WebSocketPlugin.install(app)`). */
+    ws(path: string, handler: (socket: WSConnection) => void | Promise<void>): void;
+    /** Registers upgrade-time middleware, run in order after the handshake and before the route handler. */
+    wsUse(middleware: WSMiddleware): void;
+    /** Sends to every connection, or to the members of `room`, on every node. */
+    wsBroadcast(data: string | Buffer, room?: string): void;
+  }
+  interface Context {
+    /** WebSocket connection (when request is upgraded). */
+    ws?: WSConnection;
+    /** Whether this request is a WebSocket upgrade request (false for plain HTTP). */
+    isWebSocket: boolean;
+    /** WebSocket room manager. */
+    wsRooms: WSRoomManager;
+  }
+}
+
+export class WebSocketPlugin implements Plugin {
+  readonly name = 'websocket';
+  private readonly hub: WebSocketHub;
+  private app: Application | undefined;
+
+  constructor(options: WebSocketPluginOptions = {}) {
+    this.hub = new WebSocketHub(resolveOptions(options));
+  }
+
+  install(app: Application): void {
+    if (this.app !== undefined) throw new Error('WebSocketPlugin: this plugin is already installed');
+    this.app = app;
+    const hub = this.hub;
+    app.ws = (path: string, handler: WSHandler): void => {
+      if (typeof path !== 'string' || !path.startsWith('/'))
+        throw new TypeError('app.ws(): path must start with "/"');
+      if (typeof handler !== 'function') throw new TypeError('app.ws(): handler must be a function');
+      if (hub.options.paths.length > 0 && hub.declaredPaths.find(path) === null) {
+        hub.log('debug', 'app.ws() path is outside the plugin path option; serving it anyway', { path });
+      }
+      hub.routes.add(path, handler);
+    };
+    app.wsUse = (middleware: WSMiddleware): void => {
+      if (typeof middleware !== 'function') throw new TypeError('app.wsUse(): middleware must be a function');
+      hub.middleware.push(middleware);
+    };
+    app.wsBroadcast = (data: string | Buffer, room?: string): void => {
+      hub.broadcast(data, room);
+    };
+    app.context.isWebSocket = false;
+    app.context.wsRooms = hub.rooms;
+    app.onUpgrade((req, socket, head) => handleUpgrade(hub, req, socket, head));
+    app.onClose(() => hub.shutdown());
+    hub.heartbeat.start();
+  }
+
+  /** Counters and current sizes. */
+  getStats(): WebSocketStats {
+    return this.hub.getStats();
+  }
+
+  /** Connections and room sizes across every node of the adapter. */
+  getClusterStats(): Promise<ClusterStats> {
+    return this.hub.adapter.clusterStats();
+  }
+
+  /** Same as `app.wsBroadcast`; returns the number of local recipients. */
+  broadcast(data: BroadcastData, room?: string): number {
+    return this.hub.broadcast(data, room);
+  }
+
+  /** The room manager (also `ctx.wsRooms`). */
+  get rooms(): WSRoomManager {
+    return this.hub.rooms;
+  }
+
+  /** Open connections on this node. */
+  get connections(): ReadonlySet<WSConnection> {
+    return this.hub.connections;
+  }
+
+  /** Closes every connection with 1001 and stops timers; `app.close()` calls this. */
+  close(): Promise<void> {
+    return this.hub.shutdown();
+  }
+}

@@ -1,0 +1,109 @@
+// Room membership with a reverse index: O(1) join and leave, empty rooms disappear.
+import type { WSConnection, WSRoomManager } from './types.js';
+
+/** A connection's rooms as users see them: a Set that only join()/leave() can change. */
+export class RoomSet extends Set<string> {
+  override add(_room: string): this {
+    throw new TypeError('socket.rooms is read-only: use socket.join(room)');
+  }
+  override delete(_room: string): boolean {
+    throw new TypeError('socket.rooms is read-only: use socket.leave(room)');
+  }
+  override clear(): void {
+    throw new TypeError('socket.rooms is read-only: use socket.leave(room)');
+  }
+  insert(room: string): void {
+    super.add(room);
+  }
+  remove(room: string): void {
+    super.delete(room);
+  }
+}
+
+/** What the registry needs from a connection. */
+export interface RoomMember extends WSConnection {
+  ownRooms(): RoomSet;
+}
+
+export interface RoomEvents {
+  /** A room gained its first member on this node. */
+  created(room: string): void;
+  /** A room lost its last member on this node. */
+  deleted(room: string): void;
+  /** Sends to every member of a room, on every node. */
+  broadcast(room: string, data: string | Buffer): void;
+}
+
+export class RoomRegistry<M extends RoomMember = RoomMember> implements WSRoomManager {
+  private readonly rooms_ = new Map<string, Set<M>>();
+  private readonly events: RoomEvents;
+
+  constructor(events: RoomEvents) {
+    this.events = events;
+  }
+
+  join(member: WSConnection, room: string): void {
+    if (typeof room !== 'string' || room === '')
+      throw new TypeError('join(): room must be a non-empty string');
+    const m = member as M;
+    let set = this.rooms_.get(room);
+    if (set === undefined) {
+      set = new Set();
+      this.rooms_.set(room, set);
+      this.events.created(room);
+    } else if (set.has(m)) {
+      return;
+    }
+    set.add(m);
+    m.ownRooms().insert(room);
+  }
+
+  leave(member: WSConnection, room: string): void {
+    const m = member as M;
+    const set = this.rooms_.get(room);
+    if (set === undefined || !set.delete(m)) return;
+    m.ownRooms().remove(room);
+    if (set.size === 0) {
+      this.rooms_.delete(room);
+      this.events.deleted(room);
+    }
+  }
+
+  /** Removes a closing connection from every room it is in. */
+  leaveAll(member: M): void {
+    if (member.rooms.size === 0) return;
+    for (const room of [...member.rooms]) this.leave(member, room);
+  }
+
+  /** Local members of `room` (do not modify). */
+  members(room: string): ReadonlySet<M> | undefined {
+    return this.rooms_.get(room);
+  }
+
+  broadcast(room: string, data: string | Buffer): void {
+    this.events.broadcast(room, data);
+  }
+
+  size(room: string): number {
+    return this.rooms_.get(room)?.size ?? 0;
+  }
+
+  has(room: string): boolean {
+    return this.rooms_.has(room);
+  }
+
+  rooms(): string[] {
+    return [...this.rooms_.keys()];
+  }
+
+  get count(): number {
+    return this.rooms_.size;
+  }
+
+  /** Room name -> local member count. */
+  sizes(): Record<string, number> {
+    const out: Record<string, number> = Object.create(null) as Record<string, number>;
+    for (const [room, set] of this.rooms_) out[room] = set.size;
+    return out;
+  }
+}

@@ -1,0 +1,133 @@
+// Public types of the WebSocket plugin: options, the connection interface, handlers and stats.
+import type { IncomingMessage } from 'node:http';
+import type { BroadcastAdapter, AdapterStats } from './adapter.js';
+
+/** What `send()` did with a message. */
+export type SendResult =
+  /** Handed to the socket; nothing is waiting in front of it beyond the socket's own buffer. */
+  | 'sent'
+  /** Accepted, but the connection is under backpressure: `bufferedAmount` is above the high-water mark. */
+  | 'queued'
+  /** Not sent: the connection is not open, or `maxBackpressure` was exceeded. */
+  | 'dropped';
+
+/** The data a message handler receives: text frames as `string`, binary frames as `Buffer`. */
+export type WSMessage = string | Buffer;
+
+export type WSMessageHandler = (data: WSMessage) => void | Promise<void>;
+export type WSCloseHandler = (code: number, reason: string) => void;
+
+export interface WSConnection {
+  /** Sends a text frame for a string, a binary frame for a Buffer / typed array / ArrayBuffer. */
+  send(data: string | Buffer | ArrayBufferView | ArrayBuffer): SendResult;
+  /**
+   * Starts the closing handshake: queued data is flushed, then a close frame with `code` (default 1000)
+   * and `reason` (at most 123 UTF-8 bytes) is sent. Throws a RangeError for a code that may not be sent
+   * (allowed: 1000-1003, 1007-1014, 3000-4999) or a reason that is too long.
+   */
+  close(code?: number, reason?: string): void;
+  /** Destroys the TCP connection without a closing handshake (onClose reports 1006). */
+  terminate(): void;
+  /** Sends a ping; the pong is handled by the heartbeat. */
+  ping(data?: string | Buffer): void;
+  onMessage(handler: WSMessageHandler): void;
+  /** Fires exactly once: with the peer's close code (1005 when it sent none), or 1006 when TCP closed without a close frame. */
+  onClose(handler: WSCloseHandler): void;
+  /** Fires when the send queue drains after backpressure. */
+  onDrain(handler: () => void): void;
+  join(room: string): void;
+  leave(room: string): void;
+
+  /** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
+  readonly readyState: number;
+  /** The request path with its query string, as the client asked for it. */
+  readonly url: string;
+  /** Rooms this connection is in (read-only: use `join` / `leave`). */
+  readonly rooms: Set<string>;
+  /** Route parameters of the matched `app.ws()` path (`:name`, and `*`). */
+  readonly params: Record<string, string>;
+  /** The subprotocol agreed in the handshake, or '' when none. */
+  readonly protocol: string;
+  /** The extensions agreed in the handshake (`Sec-WebSocket-Extensions` of the response), or ''. */
+  readonly extensions: string;
+  /** Bytes accepted by `send()` that the kernel has not taken yet. */
+  readonly bufferedAmount: number;
+  /** Remote IP address. */
+  readonly remoteAddress: string;
+}
+
+export type WSHandler = (socket: WSConnection) => void | Promise<void>;
+
+/** Upgrade-time middleware: runs after the 101, before the route handler. Call `next()` to continue. */
+export type WSMiddleware = (
+  socket: WSConnection,
+  req: IncomingMessage,
+  next: () => void
+) => void | Promise<void>;
+
+export interface WebSocketPluginOptions {
+  /** WebSocket path patterns (supports `/*` wildcards and `:param` segments). Routes of `app.ws()` are always accepted too. */
+  path?: string | string[];
+  /** Heartbeat interval in milliseconds (default: 30000; 0 disables). */
+  heartbeatMs?: number;
+  /** Pong timeout in milliseconds (default: 60000). */
+  pongTimeoutMs?: number;
+  /** Maximum concurrent connections (default: 1000). */
+  maxConnections?: number;
+  /** Maximum message size in bytes (default: 16 MiB). */
+  maxMessageSize?: number;
+  /** Allowed origins (default: all). `'*'` allows all; RegExps are tested against the Origin header. */
+  allowOrigins?: (string | RegExp)[];
+  /** Custom client verification; false refuses with 401. */
+  verifyClient?: (req: IncomingMessage) => Promise<boolean> | boolean;
+  /** Enable debug logging (structured JSON lines on stderr). */
+  debug?: boolean;
+
+  /** How long to wait for the peer's close frame after sending ours, ms (default 5000). */
+  closeTimeoutMs?: number;
+  /** Bytes that may wait in a connection's send queue before `backpressurePolicy` applies (default 4 MiB). */
+  maxBackpressure?: number;
+  /** Past `maxBackpressure`: close the connection with 1008 (default), or drop the message. */
+  backpressurePolicy?: 'close' | 'drop';
+  /** Broadcast adapter for rooms across processes (default: in-process). */
+  adapter?: BroadcastAdapter;
+  /** Subprotocols the server speaks, in order of preference, or a function that picks one. */
+  protocols?: string[] | ((offered: string[], req: IncomingMessage) => string | false);
+}
+
+export interface WebSocketStats {
+  /** Open connections now. */
+  connections: number;
+  /** Rooms with at least one local member now. */
+  rooms: number;
+  messagesSent: number;
+  messagesReceived: number;
+  /** Bytes written to sockets (frames, including headers). */
+  bytesSent: number;
+  /** Bytes read from sockets. */
+  bytesReceived: number;
+  /** Messages not sent because the connection was not open or its backpressure limit was hit. */
+  messagesDropped: number;
+  /** Connections upgraded since start. */
+  connectionsOpened: number;
+  /** Upgrades refused since start, by reason. */
+  connectionsRefused: Record<RefusalReason, number>;
+  /** Connections closed because of protocol errors, by error code. */
+  protocolErrors: number;
+  adapter: AdapterStats;
+}
+
+export type RefusalReason = 'path' | 'handshake' | 'origin' | 'limit' | 'verify' | 'closing' | 'error';
+
+/** The room manager exposed as `ctx.wsRooms`. */
+export interface WSRoomManager {
+  join(socket: WSConnection, room: string): void;
+  leave(socket: WSConnection, room: string): void;
+  /** Sends to every member of `room` on this node and, through the adapter, on every node. */
+  broadcast(room: string, data: string | Buffer): void;
+  /** Local members of `room`. */
+  size(room: string): number;
+  /** Names of the rooms with local members. */
+  rooms(): string[];
+  has(room: string): boolean;
+}

@@ -1,0 +1,228 @@
+// The upgrade path: path -> handshake -> origin -> connection limit -> verifyClient -> 101 -> middleware -> handler.
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { RouteMatch } from '../core/router.js';
+import { rejectUpgrade } from '../core/upgrade.js';
+import { CloseCode } from '../protocol/close-codes.js';
+import {
+  checkHandshake,
+  isWebSocketUpgrade,
+  parseProtocolList,
+  switchingProtocolsResponse,
+} from '../protocol/handshake.js';
+import { ReadyState, WebSocketConnection } from './connection.js';
+import type { WebSocketHub } from './hub.js';
+import { originAllowed } from './options.js';
+import type { RefusalReason, WSHandler } from './types.js';
+
+function refuse(
+  hub: WebSocketHub,
+  socket: Duplex,
+  reason: RefusalReason,
+  status: number,
+  message: string,
+  headers?: Record<string, string>
+): true {
+  hub.refuse(reason);
+  hub.log('debug', 'upgrade refused', { reason, status, message });
+  rejectUpgrade(socket, status, message, headers);
+  return true;
+}
+
+/** The path of a request target, for origin-form (`/a?b`) and absolute-form (`http://h/a?b`) alike. */
+function requestPath(url: string): string | undefined {
+  if (url.startsWith('/')) {
+    const q = url.indexOf('?');
+    return q === -1 ? url : url.slice(0, q);
+  }
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+function findRoute(hub: WebSocketHub, path: string): RouteMatch<WSHandler> | null | undefined {
+  try {
+    return hub.routes.find(path);
+  } catch {
+    return undefined; // a malformed %-escape in a parameter
+  }
+}
+
+/** Picks the subprotocol: undefined for none, false for a malformed offer. */
+function chooseProtocol(hub: WebSocketHub, req: IncomingMessage): string | undefined | false {
+  const offered = parseProtocolList(req.headers['sec-websocket-protocol']);
+  if (offered === undefined) return false;
+  const configured = hub.options.protocols;
+  if (configured === undefined || offered.length === 0) return undefined;
+  if (typeof configured === 'function') {
+    const picked = configured(offered, req);
+    return typeof picked === 'string' && offered.includes(picked) ? picked : undefined;
+  }
+  return configured.find(p => offered.includes(p));
+}
+
+/**
+ * Handles one HTTP upgrade request. Returns false for upgrades to other protocols (the app answers
+ * those); otherwise answers it, with a 101 or an HTTP error, and returns true. Never throws.
+ */
+export function handleUpgrade(
+  hub: WebSocketHub,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer
+): boolean {
+  if (!isWebSocketUpgrade(req.headers)) return false;
+  if (hub.closing) return refuse(hub, socket, 'closing', 503, 'Server is shutting down');
+
+  const url = req.url ?? '/';
+  const path = requestPath(url);
+  if (path === undefined) return refuse(hub, socket, 'path', 400, 'Malformed request target');
+  const route = findRoute(hub, path);
+  if (route === undefined) return refuse(hub, socket, 'path', 400, 'Malformed path');
+  if (route === null) return refuse(hub, socket, 'path', 404, 'No WebSocket endpoint at this path');
+
+  const check = checkHandshake(req.method, req.httpVersion, req.headers);
+  if (!check.ok) return refuse(hub, socket, 'handshake', check.status, check.reason, check.headers);
+
+  const origin = req.headers.origin ?? req.headers['sec-websocket-origin'];
+  if (!originAllowed(hub.options.allowOrigins, Array.isArray(origin) ? origin[0] : origin)) {
+    return refuse(hub, socket, 'origin', 403, 'Origin not allowed');
+  }
+  // Pending upgrades count too, so concurrent handshakes cannot overshoot the limit.
+  if (hub.connections.size + hub.pendingUpgrades >= hub.options.maxConnections) {
+    return refuse(hub, socket, 'limit', 503, 'Too many connections');
+  }
+  const protocol = chooseProtocol(hub, req);
+  if (protocol === false) return refuse(hub, socket, 'handshake', 400, 'Malformed Sec-WebSocket-Protocol');
+
+  hub.pendingUpgrades++;
+  socket.on('error', ignoreError);
+  const verify = hub.options.verifyClient;
+  if (verify === undefined) {
+    accept(hub, req, socket, head, check.key, route, protocol);
+    return true;
+  }
+  let verdict: boolean | Promise<boolean>;
+  try {
+    verdict = verify(req);
+  } catch (error) {
+    hub.pendingUpgrades--;
+    hub.log('error', 'verifyClient threw', { url, error: String(error) });
+    return refuse(hub, socket, 'error', 500, 'Client verification failed');
+  }
+  if (typeof verdict === 'boolean') {
+    verified(hub, req, socket, head, check.key, route, protocol, verdict);
+    return true;
+  }
+  Promise.resolve(verdict).then(
+    ok => verified(hub, req, socket, head, check.key, route, protocol, ok === true),
+    (error: unknown) => {
+      hub.pendingUpgrades--;
+      hub.log('error', 'verifyClient threw', { url, error: String(error) });
+      refuse(hub, socket, 'error', 500, 'Client verification failed');
+    }
+  );
+  return true;
+}
+
+function ignoreError(): void {}
+
+function verified(
+  hub: WebSocketHub,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  key: string,
+  route: RouteMatch<WSHandler>,
+  protocol: string | undefined,
+  ok: boolean
+): void {
+  if (!ok) {
+    hub.pendingUpgrades--;
+    refuse(hub, socket, 'verify', 401, 'Unauthorized');
+    return;
+  }
+  accept(hub, req, socket, head, key, route, protocol);
+}
+
+function accept(
+  hub: WebSocketHub,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  key: string,
+  route: RouteMatch<WSHandler>,
+  protocol: string | undefined
+): void {
+  hub.pendingUpgrades--;
+  if (socket.destroyed || !socket.writable) return;
+  if (hub.closing) {
+    refuse(hub, socket, 'closing', 503, 'Server is shutting down');
+    return;
+  }
+  socket.removeListener('error', ignoreError);
+  socket.write(switchingProtocolsResponse(key, protocol));
+  const connection = new WebSocketConnection(
+    socket as Socket,
+    hub,
+    req.url ?? '/',
+    route.params,
+    protocol ?? '',
+    '',
+    head
+  );
+  hub.connectionOpened(connection);
+  hub.log('debug', 'connection opened', { url: connection.url, remote: connection.remoteAddress });
+  runMiddleware(hub, connection, req, route.value);
+}
+
+/** Runs the wsUse chain with a real `next`, then the route handler, then starts reading. */
+function runMiddleware(
+  hub: WebSocketHub,
+  connection: WebSocketConnection,
+  req: IncomingMessage,
+  handler: WSHandler
+): void {
+  const chain = hub.middleware;
+  const failed = (error: unknown): void => {
+    hub.log('error', 'WebSocket middleware threw', { url: connection.url, error: String(error) });
+    if (connection.readyState === ReadyState.OPEN)
+      connection.close(CloseCode.InternalError, 'Internal error');
+  };
+  const step = (index: number): void => {
+    // A middleware that closed the socket ends the chain.
+    if (connection.readyState !== ReadyState.OPEN) return;
+    if (index === chain.length) {
+      runHandler(connection, handler);
+      connection.start();
+      return;
+    }
+    let called = false;
+    const next = (): void => {
+      if (called) return;
+      called = true;
+      step(index + 1);
+    };
+    try {
+      const result = chain[index](connection, req, next);
+      if (result !== undefined && typeof result.then === 'function') result.then(undefined, failed);
+    } catch (error) {
+      failed(error);
+    }
+  };
+  step(0);
+}
+
+function runHandler(connection: WebSocketConnection, handler: WSHandler): void {
+  try {
+    const result = handler(connection);
+    if (result !== undefined && typeof result.then === 'function') {
+      result.then(undefined, (error: unknown) => connection.handlerFailed(error));
+    }
+  } catch (error) {
+    connection.handlerFailed(error);
+  }
+}

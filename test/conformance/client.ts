@@ -1,0 +1,449 @@
+// A raw RFC 6455 test client over node:net: handshake, frame builder, incremental reader, expectations.
+import { createHash, randomBytes } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
+
+export const Op = {
+  Continuation: 0x0,
+  Text: 0x1,
+  Binary: 0x2,
+  Close: 0x8,
+  Ping: 0x9,
+  Pong: 0xa,
+} as const;
+
+/** RFC 6455 section 1.3: the GUID appended to the client's key to form Sec-WebSocket-Accept. */
+const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+
+export interface FrameSpec {
+  opcode: number;
+  payload?: Buffer | string;
+  /** Default true. */
+  fin?: boolean;
+  /** RSV1..RSV3 as a 3-bit number (RSV1 = 4, RSV2 = 2, RSV3 = 1). */
+  rsv?: number;
+  /** Default true: RFC 6455 section 5.1, a client MUST mask every frame. */
+  mask?: boolean;
+  /** 'min' (default) uses the shortest length form; '16' and '64' force a (possibly non-minimal) form. */
+  lengthForm?: 'min' | '16' | '64';
+  /** Writes this value in the 64-bit length field instead of the real length (lengthForm '64' only). */
+  declaredLength64?: bigint;
+}
+
+function toBuffer(p: Buffer | string | undefined): Buffer {
+  if (p === undefined) return Buffer.alloc(0);
+  return typeof p === 'string' ? Buffer.from(p, 'utf8') : p;
+}
+
+/** XORs `data` with the 4-byte key (RFC 6455 section 5.3) into `out` at `offset`. */
+function maskInto(data: Buffer, key: Buffer, out: Buffer, offset: number): void {
+  const k0 = key[0];
+  const k1 = key[1];
+  const k2 = key[2];
+  const k3 = key[3];
+  const n = data.length;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    out[offset + i] = data[i] ^ k0;
+    out[offset + i + 1] = data[i + 1] ^ k1;
+    out[offset + i + 2] = data[i + 2] ^ k2;
+    out[offset + i + 3] = data[i + 3] ^ k3;
+  }
+  for (; i < n; i++) out[offset + i] = data[i] ^ key[i & 3];
+}
+
+/** Builds one frame exactly as specified, including illegal ones. */
+export function buildFrame(spec: FrameSpec): Buffer {
+  const payload = toBuffer(spec.payload);
+  const mask = spec.mask ?? true;
+  const len = payload.length;
+  const form = spec.lengthForm ?? 'min';
+  const lenBytes = form === '64' || (form === 'min' && len > 0xffff) ? 8 : form === '16' || len > 125 ? 2 : 0;
+  const headerLen = 2 + lenBytes + (mask ? 4 : 0);
+  const out = Buffer.allocUnsafe(headerLen + len);
+  out[0] = ((spec.fin ?? true) ? 0x80 : 0) | (((spec.rsv ?? 0) & 7) << 4) | (spec.opcode & 0xf);
+  const maskBit = mask ? 0x80 : 0;
+  if (lenBytes === 0) {
+    out[1] = maskBit | len;
+  } else if (lenBytes === 2) {
+    out[1] = maskBit | 126;
+    out.writeUInt16BE(len, 2);
+  } else {
+    out[1] = maskBit | 127;
+    out.writeBigUInt64BE(spec.declaredLength64 ?? BigInt(len), 2);
+  }
+  if (mask) {
+    const key = randomBytes(4);
+    key.copy(out, 2 + lenBytes);
+    maskInto(payload, key, out, headerLen);
+  } else {
+    payload.copy(out, headerLen);
+  }
+  return out;
+}
+
+/** Splits a message into masked fragments of `size` bytes (the last may be shorter). */
+export function buildFragments(opcode: number, payload: Buffer | string, size: number): Buffer {
+  const data = toBuffer(payload);
+  const parts: Buffer[] = [];
+  let offset = 0;
+  do {
+    const end = Math.min(offset + size, data.length);
+    parts.push(
+      buildFrame({
+        opcode: offset === 0 ? opcode : Op.Continuation,
+        payload: data.subarray(offset, end),
+        fin: end === data.length,
+      })
+    );
+    offset = end;
+  } while (offset < data.length);
+  return Buffer.concat(parts);
+}
+
+/** A close frame payload: 2-byte code then the reason (RFC 6455 section 5.5.1). */
+export function closePayload(code: number, reason: Buffer | string = ''): Buffer {
+  const r = toBuffer(reason);
+  const out = Buffer.allocUnsafe(2 + r.length);
+  out.writeUInt16BE(code, 0);
+  r.copy(out, 2);
+  return out;
+}
+
+export interface Frame {
+  fin: boolean;
+  rsv: number;
+  opcode: number;
+  masked: boolean;
+  payload: Buffer;
+}
+
+/** Incremental frame reader: feed it chunks, it returns complete frames. Linear in the bytes read. */
+export class FrameReader {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  push(chunk: Buffer): Frame[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames: Frame[] = [];
+    for (;;) {
+      const f = this.tryFrame();
+      if (!f) return frames;
+      frames.push(f);
+    }
+  }
+
+  private peek(n: number): Buffer | undefined {
+    if (this.buffered < n) return undefined;
+    if (this.chunks[0].length >= n) return this.chunks[0];
+    const joined = Buffer.concat(this.chunks);
+    this.chunks = [joined];
+    return joined;
+  }
+
+  private consume(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
+    const head = this.chunks[0];
+    let out: Buffer;
+    if (head.length >= n) {
+      out = head.subarray(0, n);
+      if (head.length === n) this.chunks.shift();
+      else this.chunks[0] = head.subarray(n);
+    } else {
+      const joined = Buffer.concat(this.chunks);
+      out = joined.subarray(0, n);
+      this.chunks = joined.length > n ? [joined.subarray(n)] : [];
+    }
+    this.buffered -= n;
+    return out;
+  }
+
+  private tryFrame(): Frame | undefined {
+    const h = this.peek(2);
+    if (!h) return undefined;
+    const masked = (h[1] & 0x80) !== 0;
+    const len7 = h[1] & 0x7f;
+    const extLen = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+    const headerLen = 2 + extLen + (masked ? 4 : 0);
+    const hdr = this.peek(headerLen);
+    if (!hdr) return undefined;
+    let len: number;
+    if (len7 === 126) len = hdr.readUInt16BE(2);
+    else if (len7 === 127) len = Number(hdr.readBigUInt64BE(2));
+    else len = len7;
+    if (this.buffered < headerLen + len) return undefined;
+    const header = Buffer.from(this.consume(headerLen));
+    const payload = Buffer.from(this.consume(len));
+    if (masked) {
+      const key = header.subarray(2 + extLen, 6 + extLen);
+      maskInto(payload, key, payload, 0);
+    }
+    return {
+      fin: (header[0] & 0x80) !== 0,
+      rsv: (header[0] >> 4) & 7,
+      opcode: header[0] & 0xf,
+      masked,
+      payload,
+    };
+  }
+}
+
+export type Chunking = 'whole' | 'bytewise' | number;
+
+export type ConnEvent = { kind: 'frame'; frame: Frame } | { kind: 'tcp-closed'; detail: string };
+
+/** A failed expectation; the message says what was expected and what arrived. */
+export class ExpectationError extends Error {}
+
+/** RFC 6455 section 7.4.1 / 7.4.2: codes an endpoint may send in a close frame. */
+export function isSendableCloseCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+    (code >= 3000 && code <= 4999)
+  );
+}
+
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function describeFrame(f: Frame): string {
+  const name =
+    {
+      0: 'continuation',
+      1: 'text',
+      2: 'binary',
+      8: 'close',
+      9: 'ping',
+      10: 'pong',
+    }[f.opcode] ?? `opcode ${f.opcode}`;
+  const extra = f.opcode === Op.Close && f.payload.length >= 2 ? ` code ${f.payload.readUInt16BE(0)}` : '';
+  return `${name} frame (fin=${f.fin}, ${f.payload.length} bytes${extra})`;
+}
+
+/** One client connection over raw TCP. */
+export class RawConnection {
+  private readonly events: ConnEvent[] = [];
+  private wake: (() => void) | undefined;
+  private tcpClosed: ConnEvent | undefined;
+  /** True once we have written a close frame (we never send a second one). */
+  closeSent = false;
+  /** True once a close frame from the server has been read. */
+  closeReceived = false;
+
+  private constructor(
+    private readonly socket: Socket,
+    private readonly reader: FrameReader
+  ) {}
+
+  /** Opens a TCP connection and performs the opening handshake (RFC 6455 section 4.1). */
+  static async open(port: number, path = '/', timeoutMs = 5000): Promise<RawConnection> {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.setNoDelay(true);
+    const key = randomBytes(16).toString('base64');
+    const expectedAccept = createHash('sha1')
+      .update(key + ACCEPT_GUID)
+      .digest('base64');
+    const leftover = await new Promise<Buffer>((resolve, reject) => {
+      let head = Buffer.alloc(0);
+      const timer = setTimeout(() => fail(new Error('handshake: no 101 response in time')), timeoutMs);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        socket.removeListener('data', onData);
+        socket.destroy();
+        reject(err);
+      };
+      const onData = (chunk: Buffer): void => {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        clearTimeout(timer);
+        socket.removeListener('data', onData);
+        socket.removeListener('error', fail);
+        const lines = head.subarray(0, end).toString('latin1').split('\r\n');
+        const headers = new Map<string, string>();
+        for (const line of lines.slice(1)) {
+          const i = line.indexOf(':');
+          headers.set(line.slice(0, i).trim().toLowerCase(), line.slice(i + 1).trim());
+        }
+        const problems: string[] = [];
+        if (!/^HTTP\/1\.1 101\b/.test(lines[0] ?? '')) problems.push(`status line "${lines[0]}"`);
+        if (headers.get('upgrade')?.toLowerCase() !== 'websocket') problems.push('Upgrade header');
+        if (!/\bupgrade\b/i.test(headers.get('connection') ?? '')) problems.push('Connection header');
+        if (headers.get('sec-websocket-accept') !== expectedAccept) problems.push('Sec-WebSocket-Accept');
+        // RFC 6455 section 4.1: the server must not select an extension the client did not offer.
+        if (headers.has('sec-websocket-extensions')) problems.push('unrequested Sec-WebSocket-Extensions');
+        if (problems.length) return fail(new Error(`handshake: bad ${problems.join(', ')}`));
+        socket.pause();
+        resolve(head.subarray(end + 4));
+      };
+      socket.on('data', onData);
+      socket.once('error', fail);
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`
+      );
+    });
+    const conn = new RawConnection(socket, new FrameReader());
+    conn.attach(leftover);
+    return conn;
+  }
+
+  private attach(leftover: Buffer): void {
+    this.socket.on('data', chunk => this.onData(chunk));
+    this.socket.on('end', () => this.onTcpClosed('server closed TCP (FIN)'));
+    this.socket.on('close', () => this.onTcpClosed('TCP connection closed'));
+    this.socket.on('error', err => this.onTcpClosed(`socket error ${(err as NodeJS.ErrnoException).code}`));
+    if (leftover.length) this.onData(leftover);
+    this.socket.resume();
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const frame of this.reader.push(chunk)) {
+      // A server may ping on its own (heartbeat); answer it and keep it out of the expectations.
+      if (frame.opcode === Op.Ping && !this.closeSent) {
+        this.socket.write(buildFrame({ opcode: Op.Pong, payload: frame.payload }));
+        continue;
+      }
+      if (frame.opcode === Op.Close) this.closeReceived = true;
+      this.push({ kind: 'frame', frame });
+    }
+  }
+
+  private onTcpClosed(detail: string): void {
+    if (this.tcpClosed) return;
+    this.tcpClosed = { kind: 'tcp-closed', detail };
+    this.push(this.tcpClosed);
+  }
+
+  private push(ev: ConnEvent): void {
+    this.events.push(ev);
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Next frame or TCP close, or an ExpectationError after `timeoutMs` (a safety net, not a timing check). */
+  async next(what: string, timeoutMs: number): Promise<ConnEvent> {
+    if (!this.events.length) {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.wake = undefined;
+          reject(new ExpectationError(`expected ${what}, but nothing arrived within ${timeoutMs} ms`));
+        }, timeoutMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    const ev = this.events.shift()!;
+    // Keep reporting the TCP close to later expectations.
+    if (ev.kind === 'tcp-closed') this.events.unshift(ev);
+    return ev;
+  }
+
+  /** Writes bytes in one write, byte by byte, or in chunks of n bytes, each write flushed before the next. */
+  async write(bytes: Buffer, chunking: Chunking = 'whole', stopWhenClosed = false): Promise<void> {
+    const size = chunking === 'whole' ? Math.max(bytes.length, 1) : chunking === 'bytewise' ? 1 : chunking;
+    for (let off = 0; off < bytes.length; off += size) {
+      if (this.tcpClosed || (stopWhenClosed && this.closeReceived)) return;
+      const chunk = bytes.subarray(off, off + size);
+      await new Promise<void>(resolve => this.socket.write(chunk, () => resolve()));
+    }
+  }
+
+  /** Reads one complete message (the server may fragment it); fails on anything else. */
+  async expectMessage(opcode: number, payload: Buffer, timeoutMs: number): Promise<void> {
+    const want = `${opcode === Op.Text ? 'text' : 'binary'} message of ${payload.length} bytes`;
+    const parts: Buffer[] = [];
+    let first = true;
+    for (;;) {
+      const ev = await this.next(want, timeoutMs);
+      if (ev.kind === 'tcp-closed') throw new ExpectationError(`expected ${want}, got: ${ev.detail}`);
+      const f = ev.frame;
+      this.checkServerFrame(f);
+      const okOpcode = first ? f.opcode === opcode : f.opcode === Op.Continuation;
+      if (!okOpcode) throw new ExpectationError(`expected ${want}, got ${describeFrame(f)}`);
+      parts.push(f.payload);
+      first = false;
+      if (f.fin) break;
+    }
+    const got = Buffer.concat(parts);
+    if (!got.equals(payload)) {
+      let i = 0;
+      while (i < got.length && i < payload.length && got[i] === payload[i]) i++;
+      throw new ExpectationError(`${want}: echo differs (got ${got.length} bytes, first difference at ${i})`);
+    }
+  }
+
+  async expectPong(payload: Buffer, timeoutMs: number): Promise<void> {
+    const want = `pong with ${payload.length}-byte payload`;
+    const ev = await this.next(want, timeoutMs);
+    if (ev.kind === 'tcp-closed') throw new ExpectationError(`expected ${want}, got: ${ev.detail}`);
+    this.checkServerFrame(ev.frame);
+    if (ev.frame.opcode !== Op.Pong)
+      throw new ExpectationError(`expected ${want}, got ${describeFrame(ev.frame)}`);
+    if (!ev.frame.payload.equals(payload)) throw new ExpectationError(`${want}: payload differs`);
+  }
+
+  /**
+   * Expects the server's close frame with one of `codes` ('empty' = no payload), answers it if we have
+   * not sent a close yet, then expects the server to close TCP (RFC 6455 section 7.1.1: the server
+   * closes the TCP connection first). TCP closing before the close frame arrives is a failure.
+   */
+  async expectClose(
+    codes: (number | 'empty')[],
+    reason: Buffer | undefined,
+    timeoutMs: number
+  ): Promise<void> {
+    const want = `close frame with ${codes.join(' or ')}`;
+    const ev = await this.next(want, timeoutMs);
+    if (ev.kind === 'tcp-closed') {
+      throw new ExpectationError(`expected ${want}, but ${ev.detail} without a close frame`);
+    }
+    const f = ev.frame;
+    this.checkServerFrame(f);
+    if (f.opcode !== Op.Close) throw new ExpectationError(`expected ${want}, got ${describeFrame(f)}`);
+    if (f.payload.length === 1) throw new ExpectationError('server sent a 1-byte close payload');
+    const got: number | 'empty' = f.payload.length === 0 ? 'empty' : f.payload.readUInt16BE(0);
+    if (!codes.includes(got)) throw new ExpectationError(`expected ${want}, got close ${got}`);
+    if (got !== 'empty' && !isSendableCloseCode(got))
+      throw new ExpectationError(`server sent close code ${got}`);
+    const gotReason = f.payload.subarray(2);
+    try {
+      fatalUtf8.decode(gotReason);
+    } catch {
+      throw new ExpectationError('server close reason is not valid UTF-8');
+    }
+    if (reason && !gotReason.equals(reason)) {
+      throw new ExpectationError(`close reason differs: got "${gotReason.toString('utf8')}"`);
+    }
+    if (!this.closeSent) {
+      this.closeSent = true;
+      this.socket.write(
+        buildFrame({ opcode: Op.Close, payload: got === 'empty' ? undefined : closePayload(got) })
+      );
+    }
+    const after = await this.next('server to close TCP after the close handshake', timeoutMs);
+    if (after.kind === 'frame') {
+      throw new ExpectationError(`server sent a ${describeFrame(after.frame)} after its close frame`);
+    }
+  }
+
+  /** RFC 6455 section 5.1/5.2/5.5: server frames are unmasked, RSV clear (no extension), control frames short and final. */
+  private checkServerFrame(f: Frame): void {
+    if (f.masked) throw new ExpectationError('server sent a masked frame');
+    if (f.rsv !== 0) throw new ExpectationError('server sent a frame with RSV bits set');
+    if (f.opcode >= 8 && (!f.fin || f.payload.length > 125)) {
+      throw new ExpectationError(`server sent an invalid control frame: ${describeFrame(f)}`);
+    }
+  }
+
+  /** Marks our close as sent (when a case writes its own close frame). */
+  noteCloseSent(): void {
+    this.closeSent = true;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}
