@@ -80,13 +80,25 @@ const p64k = randomBytes(65536);
 const text1k = Buffer.from('héllo wörld, '.repeat(80).slice(0, 1000));
 
 results.push(
-  decodeBench('decode 16 x 32 B binary (one chunk)', Array(16).fill(clientFrame(Opcode.Binary, p32)), 16)
+  decodeBench(
+    'decode 16 x 32 B binary (one chunk)',
+    new Array<Buffer>(16).fill(clientFrame(Opcode.Binary, p32)),
+    16
+  )
 );
 results.push(
-  decodeBench('decode 16 x 1 KiB binary (one chunk)', Array(16).fill(clientFrame(Opcode.Binary, p1k)), 16)
+  decodeBench(
+    'decode 16 x 1 KiB binary (one chunk)',
+    new Array<Buffer>(16).fill(clientFrame(Opcode.Binary, p1k)),
+    16
+  )
 );
 results.push(
-  decodeBench('decode 16 x 1 KiB text (one chunk)', Array(16).fill(clientFrame(Opcode.Text, text1k)), 16)
+  decodeBench(
+    'decode 16 x 1 KiB text (one chunk)',
+    new Array<Buffer>(16).fill(clientFrame(Opcode.Text, text1k)),
+    16
+  )
 );
 results.push(decodeBench('decode 1 x 64 KiB binary', [clientFrame(Opcode.Binary, p64k)], 1));
 {
