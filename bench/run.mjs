@@ -355,7 +355,7 @@ for (const sc of scenarioNames) {
       let r;
       for (let attempt = 0; attempt <= Number(opt['retry-noisy']); attempt++) {
         r = await runOnce(s, sc, rep);
-        if (!(r.ok && r.other_cpu_pct > meta.noise_limit)) break;
+        if (!(r.ok && r.other_cpu_pct > meta.noise_limit) || attempt === Number(opt['retry-noisy'])) break;
         console.error(`  noisy (other CPU ${r.other_cpu_pct}%), re-running`);
       }
       runs.push(r);
