@@ -151,7 +151,7 @@ export function resolveOptions(options: WebSocketPluginOptions = {}): PluginSett
     ),
     maxBackpressure,
     backpressurePolicy: policy,
-    readPauseBytes: Math.min(maxBackpressure, 1024 * 1024),
+    readPauseBytes: Math.ceil(maxBackpressure / 2),
     allowOrigins: origins === undefined || origins.includes('*') ? undefined : origins,
     verifyClient: options.verifyClient,
     debug: options.debug === true,
