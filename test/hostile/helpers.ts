@@ -95,7 +95,11 @@ export function clientFrame(opcode: number, payload: Buffer, fin = true, rsv = 0
 }
 
 /** Reads server frames from a raw socket until a close frame; resolves with its code (1006 when TCP closed first). */
-export function closeCodeOf(socket: Socket, initial: Buffer = Buffer.alloc(0)): Promise<number> {
+export function closeCodeOf(
+  socket: Socket,
+  initial: Buffer = Buffer.alloc(0),
+  onFrame?: (opcode: number) => void
+): Promise<number> {
   return new Promise(resolve => {
     let buf = initial;
     let done = false;
@@ -119,6 +123,7 @@ export function closeCodeOf(socket: Socket, initial: Buffer = Buffer.alloc(0)): 
           resolve(len >= 2 ? buf.readUInt16BE(off) : 1005);
           return;
         }
+        onFrame?.(opcode);
         buf = buf.subarray(off + len);
       }
     };
