@@ -27,6 +27,7 @@ export const DEFAULTS = {
   headersTimeout: 10_000,
   requestTimeout: 30_000,
   keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 30_000,
   closeTimeout: 10_000,
   trustProxy: false,
 } as const satisfies Required<AppOptions>;
@@ -138,16 +139,25 @@ class App implements CoreApplication {
     if (this.closing) throw new Error('listen() after close()');
     const host = typeof hostOrCallback === 'string' ? hostOrCallback : undefined;
     const cb = typeof hostOrCallback === 'function' ? hostOrCallback : callback;
-    const { headersTimeout, requestTimeout, keepAliveTimeout } = this.config;
+    const { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval } = this.config;
     // The subclass carries the ctx.res helpers on its prototype; Node's typings cannot express it.
     const server = createServer(
-      { ServerResponse: AppResponse as unknown as typeof ServerResponse, headersTimeout, requestTimeout },
+      {
+        ServerResponse: AppResponse as unknown as typeof ServerResponse,
+        headersTimeout,
+        requestTimeout,
+        connectionsCheckingInterval,
+      },
       this.callback()
     );
     server.keepAliveTimeout = keepAliveTimeout;
     server.on(
       'upgrade',
-      createUpgradeListener(this.upgradeHandlers, () => this.closing)
+      createUpgradeListener(
+        this.upgradeHandlers,
+        () => this.closing,
+        () => server.maxHeadersCount
+      )
     );
     this.serverRef = server;
     for (const hook of this.serverHooks) hook(server);

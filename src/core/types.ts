@@ -82,6 +82,11 @@ export interface AppOptions {
   requestTimeout?: number;
   /** How long an idle keep-alive connection stays open, ms (default 5 000). */
   keepAliveTimeout?: number;
+  /**
+   * How often Node checks `headersTimeout` and `requestTimeout`, ms (default 30 000, Node's own default):
+   * a slow request is cut off between the timeout and the timeout plus this interval.
+   */
+  connectionsCheckingInterval?: number;
   /** How long `close()` waits for in-flight requests before destroying them, ms (default 10 000). */
   closeTimeout?: number;
   /** Trust `X-Forwarded-For` for `ctx.ip` (default false). */

@@ -25,12 +25,20 @@ export function rejectUpgrade(
   setTimeout(() => socket.destroy(), 2000).unref();
 }
 
+/** Node's default header-pair limit (server.maxHeadersCount); header lines past it are silently dropped. */
+const NODE_MAX_HEADER_PAIRS = 1000;
+
 export function createUpgradeListener(
   handlers: readonly UpgradeHandler[],
-  isClosing: () => boolean
+  isClosing: () => boolean,
+  maxHeaderPairs: () => number | null = () => null
 ): (req: IncomingMessage, socket: Duplex, head: Buffer) => void {
   return (req, socket, head) => {
     if (isClosing()) return rejectUpgrade(socket, 503, 'Server is shutting down');
+    // At the limit, Node may have dropped header lines (Upgrade among them): judge no truncated request.
+    if (req.rawHeaders.length / 2 >= (maxHeaderPairs() || NODE_MAX_HEADER_PAIRS)) {
+      return rejectUpgrade(socket, 431, 'Too many header fields');
+    }
     for (const handler of handlers) {
       let claimed: boolean;
       try {
