@@ -1,6 +1,6 @@
 // Example: a WebSocket echo server that shuts down gracefully on SIGTERM (peers get 1001, then the process exits 0).
 import type { AddressInfo } from 'node:net';
-import { createApp, WebSocketPlugin } from '../src/index.js';
+import { createApp, WebSocketPlugin } from 'nextrush-v2';
 
 const app = createApp();
 app.register(new WebSocketPlugin({ closeTimeoutMs: 2000 }));

@@ -73,7 +73,8 @@ const json = (m: string | Buffer): Record<string, unknown> =>
 describe('examples', () => {
   it('quick-start: welcome, then "Echo: <msg>"', async () => {
     const e = await startExample('quick-start');
-    assert.match(e.stdout(), /WebSocket server running on ws:\/\/localhost:\d+\/ws/);
+    // The port can accept connections a moment before the listen callback's line reaches our pipe.
+    await until(() => /WebSocket server running on ws:\/\/localhost:\d+\/ws/.test(e.stdout()));
     const c = await open(`ws://127.0.0.1:${e.port}/ws`);
     assert.equal(await c.next(), 'Welcome to NextRush v2 WebSocket!');
     c.ws.send('Hello Server!');

@@ -191,6 +191,7 @@ describe('write batching', () => {
         protocolErrors: 0,
       },
       rooms: new RoomRegistry<WebSocketConnection>({ created() {}, deleted() {}, broadcast() {} }),
+      deflate: undefined,
       log() {},
       connectionClosed() {},
     };
