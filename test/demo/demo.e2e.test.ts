@@ -1,24 +1,20 @@
 // End-to-end test of the demo in headless Chromium: rooms, dashboard counts, metrics, screenshots, restart.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { createDemo } from '../../demo/app.js';
+import { chromiumSkipReason, launchChromium, type Browser } from '../support/chromium.js';
 import { decodePng, looksBlank } from './png.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ON_CI = process.env.CI === 'true';
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 const WAIT = { timeout: 15000 };
 
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && !ON_CI) {
-  console.warn(`\n!!! SKIPPING the demo end-to-end test: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH).\n`);
-}
+// On CI a missing browser is a failure, not a skip: the demo must be proven there.
+const skipReason = chromiumSkipReason('the demo end-to-end test');
 
 interface RunningDemo {
   close(): Promise<void>;
@@ -88,10 +84,10 @@ async function screenshotChecked(page: Page, name: string): Promise<Buffer> {
   return png;
 }
 
-describe('demo in a browser', { skip: !haveChromium && !ON_CI }, () => {
+describe('demo in a browser', { skip: skipReason ?? false }, () => {
+  let browser: Browser | undefined;
   let context: BrowserContext | undefined;
   let demo: RunningDemo | undefined;
-  let userDataDir = '';
   const errors = new Map<string, string[]>();
   const pages = new Map<string, Page>();
 
@@ -107,30 +103,15 @@ describe('demo in a browser', { skip: !haveChromium && !ON_CI }, () => {
   }
 
   before(async () => {
-    // On CI a missing browser is a failure, not a skip: the demo must be proven there.
-    assert.ok(haveChromium, `no Chromium at ${CHROMIUM}; CI must provide it (or set CHROMIUM_PATH)`);
     mkdirSync(ARTIFACTS, { recursive: true });
-    userDataDir = mkdtempSync(join(tmpdir(), 'nextrush-demo-chromium-'));
     demo = await startDemo(0);
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 860 },
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium({ width: 1280, height: 860 });
+    context = browser.context;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await demo?.close();
-    if (userDataDir) rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it('the blank-screenshot check rejects an empty page', async () => {

@@ -1,14 +1,8 @@
 // Interop: headless Chromium (Debian's /usr/bin/chromium via playwright-core) against the server under test.
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { chromiumSkipReason, launchChromium, type Browser } from '../support/chromium.js';
 import { registerInteropSuite } from './scenarios.js';
 import type { ClientSession, CloseInfo, Message } from './session.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ON_CI = process.env.CI === 'true';
 
 /** The page's API, implemented by PAGE_SCRIPT with the browser's own WebSocket. */
 interface PageApi {
@@ -94,45 +88,23 @@ async function openInPage(page: Page, url: string): Promise<ClientSession> {
   };
 }
 
-let skipReason: string | undefined;
-if (!existsSync(CHROMIUM) && !ON_CI) {
-  skipReason = `Chromium not found at ${CHROMIUM}`;
-  console.error(
-    `\n!!!!! interop/chromium SKIPPED: ${skipReason}. Install it (apt-get install chromium) or set CHROMIUM_PATH. On CI (CI=true) this is a failure.\n`
-  );
-}
+const skipReason = chromiumSkipReason('interop/chromium');
 
-let context: BrowserContext | undefined;
+let browser: Browser | undefined;
 let page: Page | undefined;
-let profileDir: string | undefined;
 
 registerInteropSuite(
   'headless Chromium',
   {
     skipReason,
     setup: async server => {
-      if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (required on CI)`);
-      profileDir = await mkdtemp(join(tmpdir(), 'nextrush-chromium-'));
-      // A fresh profile per run; launchPersistentContext is how Playwright takes --user-data-dir.
-      context = await chromium.launchPersistentContext(profileDir, {
-        executablePath: CHROMIUM,
-        headless: true,
-        timeout: 60_000,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-        ],
-      });
-      page = context.pages()[0] ?? (await context.newPage());
+      browser = await launchChromium();
+      page = browser.context.pages()[0] ?? (await browser.context.newPage());
       await page.goto(server.httpUrl('/'));
     },
     open: url => openInPage(page!, url),
     teardown: async () => {
-      await context?.close();
-      if (profileDir) await rm(profileDir, { recursive: true, force: true });
+      await browser?.close();
     },
   },
   { page: PAGE }
