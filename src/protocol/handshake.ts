@@ -17,6 +17,8 @@ export function acceptKey(key: string): string {
 /** True when a comma-separated header (or repeated header) contains `token`, compared case-insensitively. */
 export function headerHasToken(value: string | string[] | undefined, token: string): boolean {
   if (value === undefined) return false;
+  // The common case, a single token ("websocket", "Upgrade"), needs no splitting.
+  if (typeof value === 'string' && value.length === token.length) return value.toLowerCase() === token;
   const text = Array.isArray(value) ? value.join(',') : value;
   for (const part of text.split(',')) {
     if (part.trim().toLowerCase() === token) return true;

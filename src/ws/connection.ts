@@ -57,6 +57,20 @@ function onCloseTimeout(connection: WebSocketConnection): void {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Stands in for the decoder once decoding has stopped: it ignores everything pushed to it. */
+const STOPPED = new FrameDecoder(
+  {
+    onText() {},
+    onBinary() {},
+    onPing() {},
+    onPong() {},
+    onCloseFrame() {},
+    onError() {},
+  },
+  { maxMessageSize: 0 }
+);
+STOPPED.destroy();
 const EMPTY_ROOMS = new RoomSet();
 
 export function frameSize(frame: EncodedFrame): number {
@@ -79,12 +93,13 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
   flushQueued = false;
 
   /** Heartbeat bookkeeping (read by the heartbeat sweep). */
-  lastPingAt = 0;
-  pingOutstandingSince = 0;
+  lastPingTick = 0;
+  pingOutstandingTick = 0;
 
   private readonly socket: TaggedSocket;
   private readonly host: ConnectionHost;
-  private readonly decoder: FrameDecoder;
+  /** Created on the first byte received, so an idle connection does not carry one. */
+  private decoder: FrameDecoder | null = null;
   /** permessage-deflate state when it was negotiated (RFC 7692), else null: one check on the hot path. */
   readonly deflater: Deflater | null;
   /** A close() waiting for compressed messages in front of it. */
@@ -93,7 +108,9 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
   private messageHandlers: WSMessageHandler | WSMessageHandler[] | undefined;
   private closeHandlers: WSCloseHandler[] | undefined;
   private drainHandlers: (() => void)[] | undefined;
-  private out: Buffer[] = [];
+  private out: Buffer[] | null = null;
+  /** Whether a 'drain' listener is attached (only after a write hit backpressure). */
+  private drainListening = false;
   private outBytes = 0;
   private pauseReasons = 0;
   private closeSent = false;
@@ -101,6 +118,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
   private peerCode: number = CloseCode.Abnormal;
   private peerReason = '';
   private closeTimer: NodeJS.Timeout | undefined;
+  private peerFinished = false;
   /** Bytes that came with the handshake, decoded when reading starts. */
   private head: Buffer | null;
 
@@ -124,10 +142,6 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
       deflateParams !== null && host.deflate !== undefined
         ? new Deflater(host.deflate, deflateParams, this)
         : null;
-    this.decoder = new FrameDecoder(this, {
-      maxMessageSize: host.options.maxMessageSize,
-      compression: this.deflater !== null,
-    });
     this.head = head;
     this.socket[kConnection] = this;
     socket.setNoDelay(true);
@@ -139,7 +153,6 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
     socket.on('error', onSocketError);
-    socket.on('drain', onSocketDrain);
   }
 
   get rooms(): Set<string> {
@@ -181,7 +194,14 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
 
   receive(chunk: Buffer): void {
     this.host.stats.bytesReceived += chunk.length;
-    this.decoder.push(chunk);
+    (this.decoder ??= this.createDecoder()).push(chunk);
+  }
+
+  private createDecoder(): FrameDecoder {
+    return new FrameDecoder(this, {
+      maxMessageSize: this.host.options.maxMessageSize,
+      compression: this.deflater !== null,
+    });
   }
 
   // ---- sending ------------------------------------------------------------------------------------
@@ -280,19 +300,20 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
   }
 
   private enqueue(frame: EncodedFrame, size: number): void {
-    if (Buffer.isBuffer(frame)) this.out.push(frame);
-    else this.out.push(frame[0], frame[1]);
+    const out = (this.out ??= []);
+    if (Buffer.isBuffer(frame)) out.push(frame);
+    else out.push(frame[0], frame[1]);
     this.outBytes += size;
     scheduleFlush(this);
   }
 
   flush(): void {
     const out = this.out;
+    if (out === null) return;
     const count = out.length;
-    if (count === 0) return;
     const socket = this.socket;
     const bytes = this.outBytes;
-    this.out = [];
+    this.out = null;
     this.outBytes = 0;
     if (socket.destroyed || !socket.writable) return;
     let ok: boolean;
@@ -307,7 +328,12 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
       socket.uncork();
     }
     // Flow control: while the peer does not read what we already owe it, stop reading what it sends.
-    if (!ok && socket.writableLength >= this.host.options.readPauseBytes)
+    if (ok) return;
+    if (!this.drainListening) {
+      this.drainListening = true;
+      socket.on('drain', onSocketDrain);
+    }
+    if (socket.writableLength >= this.host.options.readPauseBytes)
       this.pauseReading(PauseReason.Backpressure);
   }
 
@@ -332,7 +358,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     const deflater = this.deflater;
     if (deflater === null) return;
     // Decode nothing more, and read nothing more, until this frame is inflated: order and memory stay bounded.
-    this.decoder.pause();
+    this.decoder?.pause();
     this.pauseReading(PauseReason.Inflate);
     deflater.inflateFrame(payload, fin, this.host.options.maxMessageSize, (error, message) =>
       this.inflated(error, message, isText)
@@ -342,7 +368,8 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
   private inflated(error: ProtocolErrorCode | null, message: Buffer | undefined, isText: boolean): void {
     // Read on in every case: after a failure the peer's close frame (or FIN) must still be seen.
     this.resumeReading(PauseReason.Inflate);
-    if (this.decoder.isFinished) return;
+    const decoder = this.decoder;
+    if (decoder === null || decoder.isFinished) return;
     if (error !== null) return this.onError(new ProtocolError(error));
     if (message !== undefined) {
       if (!isText) this.dispatch(message);
@@ -350,7 +377,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
       else if (!isValidUtf8(message)) return this.onError(new ProtocolError('WS_ERR_INVALID_UTF8'));
       else this.dispatch(message.toString('utf8'));
     }
-    this.decoder.resume();
+    decoder.resume();
   }
 
   onPing(payload: Buffer): void {
@@ -360,7 +387,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
   }
 
   onPong(): void {
-    this.pingOutstandingSince = 0;
+    this.pingOutstandingTick = 0;
   }
 
   onCloseFrame(code: number, reason: string): void {
@@ -442,7 +469,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
   /** Fails the connection (RFC 6455 7.1.7): close frame with `code`, then TCP is closed. */
   fail(code: number, reason: string): void {
     if (this.readyState >= ReadyState.CLOSING) return;
-    this.decoder.destroy();
+    this.stopDecoding();
     this.sendClose(code, reason);
     this.endTcp();
   }
@@ -454,16 +481,25 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     this.closeSent = true;
     const frame = encodeControlFrame(Opcode.Close, encodeClosePayload(code, reason));
     this.host.stats.bytesSent += frame.length;
-    this.out.push(frame);
+    (this.out ??= []).push(frame);
     this.outBytes += frame.length;
     // Queued data goes first; the close frame is the last thing written.
     this.flush();
   }
 
+  /** Nothing received from now on is decoded. */
+  private stopDecoding(): void {
+    this.decoder?.destroy();
+    this.decoder = STOPPED;
+  }
+
   /** RFC 6455 7.1.1: the server closes TCP first once the closing handshake is done. */
   private endTcp(): void {
-    if (!this.socket.destroyed) this.socket.end();
-    this.armCloseTimer();
+    const socket = this.socket;
+    if (!socket.destroyed) socket.end();
+    // Once both sides sent FIN and nothing waits to be written, the socket closes by itself; the
+    // timer is for a peer that keeps its side open or stops reading what we still owe it.
+    if (!socket.destroyed && (!this.peerFinished || socket.writableLength > 0)) this.armCloseTimer();
   }
 
   private armCloseTimer(): void {
@@ -474,6 +510,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
 
   peerEnded(): void {
     // The peer half-closed TCP. Without a close frame first this is an abnormal closure (1006).
+    this.peerFinished = true;
     if (!this.closeReceived) this.readyState = ReadyState.CLOSING;
     this.endTcp();
   }
@@ -487,9 +524,9 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     this.readyState = ReadyState.CLOSED;
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
-    this.decoder.destroy();
+    this.stopDecoding();
     this.deflater?.destroy();
-    this.out = [];
+    this.out = null;
     this.outBytes = 0;
     this.host.connectionClosed(this);
     const handlers = this.closeHandlers;

@@ -1,23 +1,30 @@
 // Heartbeat: one unref'd timer per plugin sweeps all connections; idle -> ping -> deadline -> terminate.
 import { ReadyState, type WebSocketConnection } from './connection.js';
 
+/**
+ * Time is counted in sweeps (small integers), not milliseconds since 1970: a connection's heartbeat
+ * fields then stay small integers that V8 stores inline instead of boxed numbers.
+ */
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private readonly connections: ReadonlySet<WebSocketConnection>;
-  private readonly intervalMs: number;
-  private readonly pongTimeoutMs: number;
+  private readonly intervalTicks: number;
+  private readonly timeoutTicks: number;
+  private readonly tickMs: number;
+  /** Sweeps so far; starts at 1 so that 0 can mean "no ping outstanding". */
+  private tick = 1;
 
   constructor(connections: ReadonlySet<WebSocketConnection>, intervalMs: number, pongTimeoutMs: number) {
     this.connections = connections;
-    this.intervalMs = intervalMs;
-    this.pongTimeoutMs = pongTimeoutMs;
+    // Sweeping four times per period keeps pings and deadlines within a quarter period of their due time.
+    this.tickMs = Math.max(5, Math.floor(Math.min(intervalMs, pongTimeoutMs) / 4));
+    this.intervalTicks = intervalMs > 0 ? Math.max(1, Math.round(intervalMs / this.tickMs)) : 0;
+    this.timeoutTicks = Math.max(1, Math.ceil(pongTimeoutMs / this.tickMs));
   }
 
   start(): void {
-    if (this.intervalMs <= 0 || this.timer !== undefined) return;
-    // Sweeping four times per period keeps pings and deadlines within a quarter period of their due time.
-    const tick = Math.max(5, Math.floor(Math.min(this.intervalMs, this.pongTimeoutMs) / 4));
-    this.timer = setInterval(() => this.sweep(Date.now()), tick);
+    if (this.intervalTicks === 0 || this.timer !== undefined) return;
+    this.timer = setInterval(() => this.sweep(), this.tickMs);
     this.timer.unref();
   }
 
@@ -27,21 +34,22 @@ export class Heartbeat {
   }
 
   /** A new connection is due for its first ping one interval from now. */
-  track(connection: WebSocketConnection, now: number): void {
-    connection.lastPingAt = now;
+  track(connection: WebSocketConnection): void {
+    connection.lastPingTick = this.tick;
   }
 
-  sweep(now: number): void {
+  sweep(): void {
+    const now = ++this.tick;
     for (const connection of this.connections) {
       if (connection.readyState !== ReadyState.OPEN) continue;
-      const outstanding = connection.pingOutstandingSince;
-      if (outstanding !== 0 && now - outstanding >= this.pongTimeoutMs) {
+      const outstanding = connection.pingOutstandingTick;
+      if (outstanding !== 0 && now - outstanding >= this.timeoutTicks) {
         connection.terminate();
         continue;
       }
-      if (now - connection.lastPingAt >= this.intervalMs) {
-        connection.lastPingAt = now;
-        if (outstanding === 0) connection.pingOutstandingSince = now;
+      if (now - connection.lastPingTick >= this.intervalTicks) {
+        connection.lastPingTick = now;
+        if (outstanding === 0) connection.pingOutstandingTick = now;
         connection.ping();
       }
     }

@@ -74,7 +74,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   connectionOpened(connection: WebSocketConnection): void {
     this.connections.add(connection);
     this.connectionsOpened++;
-    this.heartbeat.track(connection, Date.now());
+    this.heartbeat.track(connection);
   }
 
   connectionClosed(connection: WebSocketConnection): void {

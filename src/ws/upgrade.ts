@@ -27,7 +27,7 @@ function refuse(
   headers?: Record<string, string>
 ): true {
   hub.refuse(reason);
-  hub.log('debug', 'upgrade refused', { reason, status, message });
+  if (hub.options.debug) hub.log('debug', 'upgrade refused', { reason, status, message });
   rejectUpgrade(socket, status, message, headers);
   return true;
 }
@@ -132,6 +132,14 @@ export function handleUpgrade(
 
 function ignoreError(): void {}
 
+/** Shared by every connection of a route without parameters (most of them), so none carries its own. */
+const NO_PARAMS: Record<string, string> = Object.freeze({});
+
+function hasKeys(object: Record<string, string>): boolean {
+  for (const _ in object) return true;
+  return false;
+}
+
 function verified(
   hub: WebSocketHub,
   req: IncomingMessage,
@@ -177,14 +185,17 @@ function accept(
     socket as Socket,
     hub,
     req.url ?? '/',
-    route.params,
+    hasKeys(route.params) ? route.params : NO_PARAMS,
     protocol ?? '',
     agreed?.header ?? '',
     head,
     agreed?.params ?? null
   );
   hub.connectionOpened(connection);
-  hub.log('debug', 'connection opened', { url: connection.url, remote: connection.remoteAddress });
+  // Guarded: reading remoteAddress costs a system call per connection.
+  if (hub.options.debug) {
+    hub.log('debug', 'connection opened', { url: connection.url, remote: connection.remoteAddress });
+  }
   runMiddleware(hub, connection, req, route.value);
 }
 
