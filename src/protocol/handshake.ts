@@ -118,3 +118,16 @@ export function isToken(value: string): boolean {
   }
   return value.length > 0;
 }
+
+/** The path of a request target, for origin-form (`/a?b`) and absolute-form (`http://h/a?b`) alike. */
+export function requestTargetPath(url: string): string | undefined {
+  if (url.startsWith('/')) {
+    const q = url.indexOf('?');
+    return q === -1 ? url : url.slice(0, q);
+  }
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+}

@@ -27,6 +27,15 @@ export type EncodedFrame = Buffer | [Buffer, Buffer];
 /** Reasons reading from the socket is paused; reading resumes when none is left. */
 export const PauseReason = { Setup: 1, Backpressure: 2, Inflate: 4 } as const;
 
+const Flags = {
+  /** Our close frame is queued: no data frame may follow it. */
+  CloseSent: 1,
+  /** The peer half-closed TCP. */
+  PeerFinished: 2,
+  /** A 'drain' listener is attached (only after a write hit backpressure). */
+  DrainListening: 4,
+} as const;
+
 /** Frames queued in one tick up to this size are joined into one buffer for a single write. */
 const JOIN_LIMIT = 64 * 1024;
 /** Above this many bytes waiting, `send()` answers 'queued' so producers can slow down. */
@@ -87,7 +96,6 @@ function toBuffer(data: Buffer | ArrayBufferView | ArrayBuffer): Buffer {
 export class WebSocketConnection implements WSConnection, FrameSink, Flushable, DeflateOwner {
   readyState: number = ReadyState.OPEN;
   readonly url: string;
-  readonly params: Record<string, string>;
   readonly protocol: string;
   readonly extensions: string;
   flushQueued = false;
@@ -109,16 +117,16 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
   private closeHandlers: WSCloseHandler[] | undefined;
   private drainHandlers: (() => void)[] | undefined;
   private out: Buffer[] | null = null;
-  /** Whether a 'drain' listener is attached (only after a write hit backpressure). */
-  private drainListening = false;
   private outBytes = 0;
   private pauseReasons = 0;
-  private closeSent = false;
-  private closeReceived = false;
+  /** Flags.* bits: few fields keep an idle connection small. */
+  private flags = 0;
+  /** The code of the peer's close frame; stays 1006 (never on the wire) until one arrives. */
   private peerCode: number = CloseCode.Abnormal;
   private peerReason = '';
   private closeTimer: NodeJS.Timeout | undefined;
-  private peerFinished = false;
+  /** Route parameters, matched again from `url` on first use: most handlers never read them. */
+  private paramsCache: Record<string, string> | null = null;
   /** Bytes that came with the handshake, decoded when reading starts. */
   private head: Buffer | null;
 
@@ -126,7 +134,6 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     socket: Socket,
     host: ConnectionHost,
     url: string,
-    params: Record<string, string>,
     protocol: string,
     extensions: string,
     head: Buffer,
@@ -135,7 +142,6 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     this.socket = socket as TaggedSocket;
     this.host = host;
     this.url = url;
-    this.params = params;
     this.protocol = protocol;
     this.extensions = extensions;
     this.deflater =
@@ -145,7 +151,8 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     this.head = head;
     this.socket[kConnection] = this;
     socket.setNoDelay(true);
-    socket.setTimeout(0);
+    // A keep-alive timeout left from an earlier request on this connection must not end the WebSocket.
+    if (socket.timeout) socket.setTimeout(0);
     // Nothing is read until start(): messages sent while upgrade middleware runs wait in the socket.
     this.pauseReasons = PauseReason.Setup;
     socket.pause();
@@ -153,6 +160,14 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     socket.on('end', onSocketEnd);
     socket.on('close', onSocketClose);
     socket.on('error', onSocketError);
+  }
+
+  get params(): Record<string, string> {
+    return (this.paramsCache ??= this.host.routeParams(this.url));
+  }
+
+  private get closeReceived(): boolean {
+    return this.peerCode !== CloseCode.Abnormal;
   }
 
   get rooms(): Set<string> {
@@ -270,7 +285,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
 
   /** DeflateOwner: a message left the compression queue, in order. */
   writeDataFrame(frame: EncodedFrame): void {
-    if (this.closeSent) return;
+    if ((this.flags & Flags.CloseSent) !== 0) return;
     const size = frameSize(frame);
     this.enqueue(frame, size);
     const stats = this.host.stats;
@@ -283,7 +298,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     const pending = this.pendingClose;
     if (pending === null) return;
     this.pendingClose = null;
-    if (!this.closeSent) this.sendClose(pending[0], pending[1]);
+    if ((this.flags & Flags.CloseSent) === 0) this.sendClose(pending[0], pending[1]);
   }
 
   ping(data: string | Buffer = EMPTY): void {
@@ -329,8 +344,8 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     }
     // Flow control: while the peer does not read what we already owe it, stop reading what it sends.
     if (ok) return;
-    if (!this.drainListening) {
-      this.drainListening = true;
+    if ((this.flags & Flags.DrainListening) === 0) {
+      this.flags |= Flags.DrainListening;
       socket.on('drain', onSocketDrain);
     }
     if (socket.writableLength >= this.host.options.readPauseBytes)
@@ -391,10 +406,9 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
   }
 
   onCloseFrame(code: number, reason: string): void {
-    this.closeReceived = true;
     this.peerCode = code;
     this.peerReason = reason;
-    if (!this.closeSent) {
+    if ((this.flags & Flags.CloseSent) === 0) {
       // RFC 6455 5.5.1: reply with a close frame, "typically echoing the status code it received".
       this.sendClose(code === CloseCode.NoStatus ? undefined : code, reason);
     }
@@ -478,7 +492,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     // Read on so that the peer's close frame is seen, even when closing during upgrade middleware.
     this.start();
     this.readyState = ReadyState.CLOSING;
-    this.closeSent = true;
+    this.flags |= Flags.CloseSent;
     const frame = encodeControlFrame(Opcode.Close, encodeClosePayload(code, reason));
     this.host.stats.bytesSent += frame.length;
     (this.out ??= []).push(frame);
@@ -499,7 +513,8 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
     if (!socket.destroyed) socket.end();
     // Once both sides sent FIN and nothing waits to be written, the socket closes by itself; the
     // timer is for a peer that keeps its side open or stops reading what we still owe it.
-    if (!socket.destroyed && (!this.peerFinished || socket.writableLength > 0)) this.armCloseTimer();
+    if (!socket.destroyed && ((this.flags & Flags.PeerFinished) === 0 || socket.writableLength > 0))
+      this.armCloseTimer();
   }
 
   private armCloseTimer(): void {
@@ -510,7 +525,7 @@ export class WebSocketConnection implements WSConnection, FrameSink, Flushable, 
 
   peerEnded(): void {
     // The peer half-closed TCP. Without a close frame first this is an abnormal closure (1006).
-    this.peerFinished = true;
+    this.flags |= Flags.PeerFinished;
     if (!this.closeReceived) this.readyState = ReadyState.CLOSING;
     this.endTcp();
   }

@@ -31,4 +31,6 @@ export interface ConnectionHost {
   /** permessage-deflate state shared by the plugin's connections, when the option is on. */
   readonly deflate: DeflateContext | undefined;
   connectionClosed(connection: WebSocketConnection): void;
+  /** Route parameters of the `app.ws()` route that serves `url`. */
+  routeParams(url: string): Record<string, string>;
 }

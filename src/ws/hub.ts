@@ -2,6 +2,7 @@
 import { Router } from '../core/router.js';
 import { CloseCode } from '../protocol/close-codes.js';
 import { encodeFrame, encodeTextFrame } from '../protocol/encoder.js';
+import { requestTargetPath } from '../protocol/handshake.js';
 import { Opcode } from '../protocol/opcodes.js';
 import {
   LocalAdapter,
@@ -18,6 +19,8 @@ import { createLogger, type Logger } from './log.js';
 import type { PluginSettings } from './options.js';
 import { RoomRegistry } from './rooms.js';
 import type { RefusalReason, WebSocketStats, WSHandler, WSMiddleware } from './types.js';
+
+const NO_PARAMS: Record<string, string> = Object.freeze({});
 
 export class WebSocketHub implements ConnectionHost, AdapterHost {
   readonly options: PluginSettings;
@@ -102,6 +105,15 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
       if (connection.sendFrame(frame) !== 'dropped') delivered++;
     }
     return delivered;
+  }
+
+  routeParams(url: string): Record<string, string> {
+    const path = requestTargetPath(url);
+    try {
+      return (path !== undefined && this.routes.find(path)?.params) || NO_PARAMS;
+    } catch {
+      return NO_PARAMS;
+    }
   }
 
   localRooms(): Iterable<string> {

@@ -8,6 +8,7 @@ import { CloseCode } from '../protocol/close-codes.js';
 import {
   checkHandshake,
   isWebSocketUpgrade,
+  requestTargetPath,
   parseProtocolList,
   switchingProtocolsResponse,
 } from '../protocol/handshake.js';
@@ -30,19 +31,6 @@ function refuse(
   if (hub.options.debug) hub.log('debug', 'upgrade refused', { reason, status, message });
   rejectUpgrade(socket, status, message, headers);
   return true;
-}
-
-/** The path of a request target, for origin-form (`/a?b`) and absolute-form (`http://h/a?b`) alike. */
-function requestPath(url: string): string | undefined {
-  if (url.startsWith('/')) {
-    const q = url.indexOf('?');
-    return q === -1 ? url : url.slice(0, q);
-  }
-  try {
-    return new URL(url).pathname;
-  } catch {
-    return undefined;
-  }
 }
 
 function findRoute(hub: WebSocketHub, path: string): RouteMatch<WSHandler> | null | undefined {
@@ -80,7 +68,7 @@ export function handleUpgrade(
   if (hub.closing) return refuse(hub, socket, 'closing', 503, 'Server is shutting down');
 
   const url = req.url ?? '/';
-  const path = requestPath(url);
+  const path = requestTargetPath(url);
   if (path === undefined) return refuse(hub, socket, 'path', 400, 'Malformed request target');
   const route = findRoute(hub, path);
   if (route === undefined) return refuse(hub, socket, 'path', 400, 'Malformed path');
@@ -132,14 +120,6 @@ export function handleUpgrade(
 
 function ignoreError(): void {}
 
-/** Shared by every connection of a route without parameters (most of them), so none carries its own. */
-const NO_PARAMS: Record<string, string> = Object.freeze({});
-
-function hasKeys(object: Record<string, string>): boolean {
-  for (const _ in object) return true;
-  return false;
-}
-
 function verified(
   hub: WebSocketHub,
   req: IncomingMessage,
@@ -185,7 +165,6 @@ function accept(
     socket as Socket,
     hub,
     req.url ?? '/',
-    hasKeys(route.params) ? route.params : NO_PARAMS,
     protocol ?? '',
     agreed?.header ?? '',
     head,

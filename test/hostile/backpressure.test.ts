@@ -194,8 +194,9 @@ describe('write batching', () => {
       deflate: undefined,
       log() {},
       connectionClosed() {},
+      routeParams: () => ({}),
     };
-    const conn = new WebSocketConnection(serverSide, host, '/', {}, '', '', Buffer.alloc(0));
+    const conn = new WebSocketConnection(serverSide, host, '/', '', '', Buffer.alloc(0));
     conn.start();
     const counter = frameCounter(client, Buffer.alloc(0));
     for (let i = 0; i < 20; i++) assert.equal(conn.send(`message ${i}`), 'sent');
