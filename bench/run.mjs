@@ -245,11 +245,12 @@ async function runOnce(serverName, scenarioName, rep) {
 // ---------------------------------------------------------------------------------------------------
 // Reporting
 
-const median = xs => {
+// A function declaration (hoisted), so that --report, which prints before this point is reached, can use it.
+function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const n = s.length;
   return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-};
+}
 
 function fmt(x) {
   if (x === null || x === undefined || Number.isNaN(x)) return 'n/a';
