@@ -1,17 +1,11 @@
 // Integration tests of wsUse, wsBroadcast, getStats, the HTTP context fields and app.close().
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { request } from '../core/helpers.js';
-import { closeInfo, open, rawUpgrade, refusedStatus, startWs, until, type Running } from './helpers.js';
+import { closeInfo, open, rawUpgrade, refusedStatus, startWs, startsApps, until } from './helpers.js';
 
-const running: Running[] = [];
-after(() => Promise.all(running.map(r => r.app.close())));
-async function start(...args: Parameters<typeof startWs>): Promise<Running> {
-  const r = await startWs(...args);
-  running.push(r);
-  return r;
-}
+const start = startsApps();
 
 describe('wsUse', () => {
   it('runs in order with a real next, then the handler', async () => {

@@ -1,25 +1,10 @@
 // Integration tests of handshake refusals and the WSConnection API over real sockets.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { WSConnection } from '../../src/index.js';
-import {
-  clientFrame,
-  closeInfo,
-  deferred,
-  open,
-  rawUpgrade,
-  startWs,
-  until,
-  type Running,
-} from './helpers.js';
+import { clientFrame, closeInfo, deferred, open, rawUpgrade, startsApps, until } from './helpers.js';
 
-const running: Running[] = [];
-after(() => Promise.all(running.map(r => r.app.close())));
-async function start(...args: Parameters<typeof startWs>): Promise<Running> {
-  const r = await startWs(...args);
-  running.push(r);
-  return r;
-}
+const start = startsApps();
 
 describe('handshake refusals', () => {
   const cases: [string, Record<string, string | null>, string, number, RegExp | undefined][] = [

@@ -1,6 +1,7 @@
 // Test helpers for the WebSocket plugin: start an app, ws clients, and a raw TCP client that speaks frames.
 import { randomBytes } from 'node:crypto';
 import { connect, type AddressInfo, type Socket } from 'node:net';
+import { after } from 'node:test';
 import WebSocket from 'ws';
 import { createApp, WebSocketPlugin } from '../../src/index.js';
 import type { Application, WebSocketPluginOptions } from '../../src/index.js';
@@ -13,6 +14,20 @@ export interface Running {
 }
 
 /** Creates an app with the plugin installed, lets `setup` add routes, and listens on 127.0.0.1:0. */
+/**
+ * Returns a `start` that works like startWs and closes every app it started when the test file ends.
+ * Call it at the top level of a test file.
+ */
+export function startsApps(): typeof startWs {
+  const running: Running[] = [];
+  after(() => Promise.all(running.map(r => r.app.close())));
+  return async (...args) => {
+    const r = await startWs(...args);
+    running.push(r);
+    return r;
+  };
+}
+
 export async function startWs(
   options: WebSocketPluginOptions,
   setup: (app: Application, plugin: WebSocketPlugin) => void

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WebSocketPlugin } from '../../src/index.js';
 import type { WSConnection } from '../../src/index.js';
 import {
@@ -12,18 +12,11 @@ import {
   open,
   rawUpgrade,
   refusedStatus,
-  startWs,
+  startsApps,
   until,
-  type Running,
 } from './helpers.js';
 
-const running: Running[] = [];
-after(() => Promise.all(running.map(r => r.app.close())));
-async function start(...args: Parameters<typeof startWs>): Promise<Running> {
-  const r = await startWs(...args);
-  running.push(r);
-  return r;
-}
+const start = startsApps();
 
 describe('option path', () => {
   it('serves string, list, wildcard and :param paths; 404 elsewhere; app.ws outside path is served', async () => {
