@@ -12,7 +12,7 @@ const server = app.listen(port, () => {
   const address = server.address();
   const actual = typeof address === 'object' && address ? address.port : port;
   console.log(`NextRush demo running at http://localhost:${actual}/`);
-  console.log('Endpoints: /stats  /ws/health  /ws/metrics   WebSocket: /chat/<room>');
+  console.log('Endpoints: /stats  /health  /ws/health  /ws/metrics   WebSocket: /chat/<room>, /ws (echo)');
   console.log('Press Ctrl-C to stop.');
 });
 
