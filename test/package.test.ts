@@ -1,7 +1,7 @@
 // The published package: `npm pack`, install the tarball elsewhere, import it and serve one request.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -66,6 +66,15 @@ describe('package', () => {
     const examples = (await readdir('examples')).filter(f => f.endsWith('.ts'));
     assert.ok(examples.length >= 9, 'examples are present');
     await Promise.all(examples.map(f => copyFile(join('examples', f), join(project, f))));
+    // The vitest example also imports the test tools a user would have installed next to the package.
+    await mkdir(join(project, 'node_modules', '@types'), { recursive: true });
+    for (const dep of ['vitest', 'ws', join('@types', 'ws')]) {
+      await symlink(resolve('node_modules', dep), join(project, 'node_modules', dep), 'dir').catch(
+        (e: NodeJS.ErrnoException) => {
+          if (e.code !== 'EEXIST') throw e;
+        }
+      );
+    }
     const tsc = resolve('node_modules', 'typescript', 'bin', 'tsc');
     const args = [
       tsc,
