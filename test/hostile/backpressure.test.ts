@@ -7,40 +7,16 @@ import type { SendResult, WSConnection } from '../../src/index.js';
 import { RoomRegistry } from '../../src/ws/rooms.js';
 import { closeCodeOf, echoServer, goodClient, rawWebSocket } from './helpers.js';
 
-/** Counts binary/text frames of `size` payload bytes arriving on a raw socket. */
+/** Counts data frames arriving on a raw socket, and remembers the close code once a close frame arrives. */
 function frameCounter(
   socket: Socket,
   initial: Buffer
 ): { frames: () => number; closeCode: () => number | undefined } {
-  let buf = initial;
   let frames = 0;
   let code: number | undefined;
-  const parse = (): void => {
-    for (;;) {
-      if (buf.length < 2) return;
-      let len = buf[1] & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (buf.length < 4) return;
-        len = buf.readUInt16BE(2);
-        off = 4;
-      } else if (len === 127) {
-        if (buf.length < 10) return;
-        len = Number(buf.readBigUInt64BE(2));
-        off = 10;
-      }
-      if (buf.length < off + len) return;
-      const opcode = buf[0] & 0x0f;
-      if (opcode === 8) code = len >= 2 ? buf.readUInt16BE(off) : 1005;
-      else if (opcode === 1 || opcode === 2) frames++;
-      buf = buf.subarray(off + len);
-    }
-  };
-  socket.on('data', (chunk: Buffer) => {
-    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-    parse();
-  });
-  parse();
+  void closeCodeOf(socket, initial, opcode => {
+    if (opcode === 1 || opcode === 2) frames++;
+  }).then(c => (code = c));
   return { frames: () => frames, closeCode: () => code };
 }
 
@@ -50,16 +26,24 @@ async function until(condition: () => boolean): Promise<void> {
 
 const CHUNK = Buffer.alloc(256 * 1024, 7);
 
+/**
+ * An echo server with a well-behaved client, plus a raw peer on /hold that does not read (its socket
+ * is paused) and the server-side connection to it.
+ */
+async function stalledPeer(options: Parameters<typeof echoServer>[0] = {}) {
+  const server = await echoServer(options);
+  let captured: WSConnection | undefined;
+  server.app.ws('/hold', socket => void (captured = socket));
+  const good = await goodClient(server.port);
+  const { socket, rest } = await rawWebSocket(server.port, '/hold');
+  socket.pause();
+  await until(() => captured !== undefined);
+  return { server, good, socket, rest, conn: captured as WSConnection };
+}
+
 describe('send-side backpressure', () => {
   it("reports 'sent' / 'queued', bufferedAmount, and fires onDrain once the peer reads", async () => {
-    const server = await echoServer();
-    let captured: WSConnection | undefined;
-    server.app.ws('/hold', socket => void (captured = socket));
-    const good = await goodClient(server.port);
-    const { socket, rest } = await rawWebSocket(server.port, '/hold');
-    socket.pause();
-    await until(() => captured !== undefined);
-    const conn = captured as WSConnection;
+    const { server, good, socket, rest, conn } = await stalledPeer();
     assert.equal(conn.send('small'), 'sent');
     const results: SendResult[] = [];
     for (let i = 0; i < 8; i++) results.push(conn.send(CHUNK)); // 2 MiB: below the 4 MiB default
@@ -82,14 +66,7 @@ describe('send-side backpressure', () => {
   });
 
   it("policy 'close': past maxBackpressure the connection is closed with 1008", async () => {
-    const server = await echoServer({ maxBackpressure: 1024 * 1024 });
-    let captured: WSConnection | undefined;
-    server.app.ws('/hold', socket => void (captured = socket));
-    const good = await goodClient(server.port);
-    const { socket, rest } = await rawWebSocket(server.port, '/hold');
-    socket.pause();
-    await until(() => captured !== undefined);
-    const conn = captured as WSConnection;
+    const { server, good, socket, rest, conn } = await stalledPeer({ maxBackpressure: 1024 * 1024 });
     const results: SendResult[] = [];
     for (let i = 0; i < 8; i++) results.push(conn.send(CHUNK));
     // Each frame is 256 KiB plus a 10-byte header: three fit in 1 MiB, the fourth does not.
@@ -106,14 +83,10 @@ describe('send-side backpressure', () => {
   });
 
   it("policy 'drop': messages past maxBackpressure are dropped and counted, the rest all arrive", async () => {
-    const server = await echoServer({ maxBackpressure: 1024 * 1024, backpressurePolicy: 'drop' });
-    let captured: WSConnection | undefined;
-    server.app.ws('/hold', socket => void (captured = socket));
-    const good = await goodClient(server.port);
-    const { socket, rest } = await rawWebSocket(server.port, '/hold');
-    socket.pause();
-    await until(() => captured !== undefined);
-    const conn = captured as WSConnection;
+    const { server, good, socket, rest, conn } = await stalledPeer({
+      maxBackpressure: 1024 * 1024,
+      backpressurePolicy: 'drop',
+    });
     const results: SendResult[] = [];
     for (let i = 0; i < 10; i++) results.push(conn.send(CHUNK));
     const accepted = results.filter(r => r !== 'dropped').length;
