@@ -90,63 +90,56 @@ export function handleUpgrade(
 
   hub.pendingUpgrades++;
   socket.on('error', ignoreError);
+  const upgrade: PendingUpgrade = { req, socket, head, key: check.key, handler: route.value, protocol };
   const verify = hub.options.verifyClient;
   if (verify === undefined) {
-    accept(hub, req, socket, head, check.key, route, protocol);
+    accept(hub, upgrade);
     return true;
   }
-  let verdict: boolean | Promise<boolean>;
+  let verdict: unknown;
   try {
     verdict = verify(req);
   } catch (error) {
-    hub.pendingUpgrades--;
-    hub.log('error', 'verifyClient threw', { url, error: String(error) });
-    return refuse(hub, socket, 'error', 500, 'Client verification failed');
-  }
-  if (typeof verdict === 'boolean') {
-    verified(hub, req, socket, head, check.key, route, protocol, verdict);
+    verifyFailed(hub, upgrade, error);
     return true;
   }
-  Promise.resolve(verdict).then(
-    ok => verified(hub, req, socket, head, check.key, route, protocol, ok === true),
-    (error: unknown) => {
-      hub.pendingUpgrades--;
-      hub.log('error', 'verifyClient threw', { url, error: String(error) });
-      refuse(hub, socket, 'error', 500, 'Client verification failed');
-    }
-  );
+  if (typeof verdict === 'boolean') verified(hub, upgrade, verdict);
+  else
+    Promise.resolve(verdict).then(
+      ok => verified(hub, upgrade, ok === true),
+      (error: unknown) => verifyFailed(hub, upgrade, error)
+    );
   return true;
+}
+
+/** An upgrade that passed the synchronous checks and counts against maxConnections until settled. */
+interface PendingUpgrade {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  key: string;
+  handler: WSHandler;
+  protocol: string | undefined;
 }
 
 function ignoreError(): void {}
 
-function verified(
-  hub: WebSocketHub,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  key: string,
-  route: RouteMatch<WSHandler>,
-  protocol: string | undefined,
-  ok: boolean
-): void {
-  if (!ok) {
-    hub.pendingUpgrades--;
-    refuse(hub, socket, 'verify', 401, 'Unauthorized');
-    return;
-  }
-  accept(hub, req, socket, head, key, route, protocol);
+function verifyFailed(hub: WebSocketHub, upgrade: PendingUpgrade, error: unknown): void {
+  hub.pendingUpgrades--;
+  hub.log('error', 'verifyClient threw', { url: upgrade.req.url, error: String(error) });
+  refuse(hub, upgrade.socket, 'error', 500, 'Client verification failed');
 }
 
-function accept(
-  hub: WebSocketHub,
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  key: string,
-  route: RouteMatch<WSHandler>,
-  protocol: string | undefined
-): void {
+function verified(hub: WebSocketHub, upgrade: PendingUpgrade, ok: boolean): void {
+  if (!ok) {
+    hub.pendingUpgrades--;
+    refuse(hub, upgrade.socket, 'verify', 401, 'Unauthorized');
+    return;
+  }
+  accept(hub, upgrade);
+}
+
+function accept(hub: WebSocketHub, { req, socket, head, key, handler, protocol }: PendingUpgrade): void {
   hub.pendingUpgrades--;
   if (socket.destroyed || !socket.writable) return;
   if (hub.closing) {
@@ -175,7 +168,7 @@ function accept(
   if (hub.options.debug) {
     hub.log('debug', 'connection opened', { url: connection.url, remote: connection.remoteAddress });
   }
-  runMiddleware(hub, connection, req, route.value);
+  runMiddleware(hub, connection, req, handler);
 }
 
 /** Runs the wsUse chain with a real `next`, then the route handler, then starts reading. */

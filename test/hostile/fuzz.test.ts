@@ -2,19 +2,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { prng } from '../protocol/helpers.js';
 import { clientFrame, closeCodeOf, delay, echoServer, goodClient, rawWebSocket } from './helpers.js';
-
-/** mulberry32: a small seeded PRNG so a failure can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CATALOGUE = new Set([1000, 1002, 1003, 1007, 1008, 1009, 1011]);
 
