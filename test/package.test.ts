@@ -48,7 +48,7 @@ describe('package', () => {
   it('installs from the packed tarball and serves a request', async () => {
     const project = await install();
     const installed = await readdir(join(project, 'node_modules', 'nextrush-v2'));
-    assert.deepEqual(installed.sort(), ['README.md', 'dist', 'package.json']);
+    assert.deepEqual(installed.sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist', 'package.json']);
     const nested = await readdir(join(project, 'node_modules', 'nextrush-v2', 'dist'), { recursive: true });
     assert.ok(nested.includes('index.d.ts'), 'types are shipped');
     assert.ok(!nested.some(f => f.endsWith('.test.js')), 'tests are not shipped');
