@@ -14,7 +14,8 @@ import { createClient } from 'redis';
 import type { AddressInfo } from 'node:net';
 import { WebSocket } from 'ws';
 import { createApp, RedisAdapter, WebSocketPlugin } from '../src/index.js';
-import { startRedis, until } from '../test/scale/helpers/redis-server.js';
+import { startRedis } from '../test/scale/helpers/redis-server.js';
+import { until } from '../test/support/until.js';
 
 type Cmd = { cmd: 'broadcast'; count: number; bytes: number } | { cmd: 'count' };
 
@@ -81,13 +82,16 @@ async function main(): Promise<void> {
     }
     // Warm-up round: every subscriber gets one message (also proves both nodes are wired).
     nodes[0].send({ cmd: 'broadcast', count: 1, bytes });
-    await until(() => received === subscribers, 'warm-up reaches every subscriber', 30_000);
+    await until(() => received === subscribers, {
+      label: 'warm-up reaches every subscriber',
+      timeoutMs: 30_000,
+    });
     received = 0;
     viaRedis = 0;
     const expected = messages * subscribers;
     const started = process.hrtime.bigint();
     nodes[0].send({ cmd: 'broadcast', count: messages, bytes });
-    await until(() => received >= expected, 'all messages delivered', 120_000);
+    await until(() => received >= expected, { label: 'all messages delivered', timeoutMs: 120_000 });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const result = {
       nodes: 2,

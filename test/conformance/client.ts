@@ -1,7 +1,8 @@
-// A raw RFC 6455 test client over node:net: handshake, frame builder, incremental reader, expectations.
+// A raw RFC 6455 test client over node:net: handshake, frame I/O through test/support/frames.ts, expectations.
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { inflateRawSync } from 'node:zlib';
+import { clientFrame, FrameReader, type Frame } from '../support/frames.js';
 
 export const Op = {
   Continuation: 0x0,
@@ -15,71 +16,9 @@ export const Op = {
 /** RFC 6455 section 1.3: the GUID appended to the client's key to form Sec-WebSocket-Accept. */
 const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
-export interface FrameSpec {
-  opcode: number;
-  payload?: Buffer | string;
-  /** Default true. */
-  fin?: boolean;
-  /** RSV1..RSV3 as a 3-bit number (RSV1 = 4, RSV2 = 2, RSV3 = 1). */
-  rsv?: number;
-  /** Default true: RFC 6455 section 5.1, a client MUST mask every frame. */
-  mask?: boolean;
-  /** 'min' (default) uses the shortest length form; '16' and '64' force a (possibly non-minimal) form. */
-  lengthForm?: 'min' | '16' | '64';
-  /** Writes this value in the 64-bit length field instead of the real length (lengthForm '64' only). */
-  declaredLength64?: bigint;
-}
-
 function toBuffer(p: Buffer | string | undefined): Buffer {
   if (p === undefined) return Buffer.alloc(0);
   return typeof p === 'string' ? Buffer.from(p, 'utf8') : p;
-}
-
-/** XORs `data` with the 4-byte key (RFC 6455 section 5.3) into `out` at `offset`. */
-function maskInto(data: Buffer, key: Buffer, out: Buffer, offset: number): void {
-  const k0 = key[0];
-  const k1 = key[1];
-  const k2 = key[2];
-  const k3 = key[3];
-  const n = data.length;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    out[offset + i] = data[i] ^ k0;
-    out[offset + i + 1] = data[i + 1] ^ k1;
-    out[offset + i + 2] = data[i + 2] ^ k2;
-    out[offset + i + 3] = data[i + 3] ^ k3;
-  }
-  for (; i < n; i++) out[offset + i] = data[i] ^ key[i & 3];
-}
-
-/** Builds one frame exactly as specified, including illegal ones. */
-export function buildFrame(spec: FrameSpec): Buffer {
-  const payload = toBuffer(spec.payload);
-  const mask = spec.mask ?? true;
-  const len = payload.length;
-  const form = spec.lengthForm ?? 'min';
-  const lenBytes = form === '64' || (form === 'min' && len > 0xffff) ? 8 : form === '16' || len > 125 ? 2 : 0;
-  const headerLen = 2 + lenBytes + (mask ? 4 : 0);
-  const out = Buffer.allocUnsafe(headerLen + len);
-  out[0] = ((spec.fin ?? true) ? 0x80 : 0) | (((spec.rsv ?? 0) & 7) << 4) | (spec.opcode & 0xf);
-  const maskBit = mask ? 0x80 : 0;
-  if (lenBytes === 0) {
-    out[1] = maskBit | len;
-  } else if (lenBytes === 2) {
-    out[1] = maskBit | 126;
-    out.writeUInt16BE(len, 2);
-  } else {
-    out[1] = maskBit | 127;
-    out.writeBigUInt64BE(spec.declaredLength64 ?? BigInt(len), 2);
-  }
-  if (mask) {
-    const key = randomBytes(4);
-    key.copy(out, 2 + lenBytes);
-    maskInto(payload, key, out, headerLen);
-  } else {
-    payload.copy(out, headerLen);
-  }
-  return out;
 }
 
 /** Splits a message into masked fragments of `size` bytes (the last may be shorter). */
@@ -90,7 +29,7 @@ export function buildFragments(opcode: number, payload: Buffer | string, size: n
   do {
     const end = Math.min(offset + size, data.length);
     parts.push(
-      buildFrame({
+      clientFrame({
         opcode: offset === 0 ? opcode : Op.Continuation,
         payload: data.subarray(offset, end),
         fin: end === data.length,
@@ -108,85 +47,6 @@ export function closePayload(code: number, reason: Buffer | string = ''): Buffer
   out.writeUInt16BE(code, 0);
   r.copy(out, 2);
   return out;
-}
-
-export interface Frame {
-  fin: boolean;
-  rsv: number;
-  opcode: number;
-  masked: boolean;
-  payload: Buffer;
-}
-
-/** Incremental frame reader: feed it chunks, it returns complete frames. Linear in the bytes read. */
-export class FrameReader {
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-
-  push(chunk: Buffer): Frame[] {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    const frames: Frame[] = [];
-    for (;;) {
-      const f = this.tryFrame();
-      if (!f) return frames;
-      frames.push(f);
-    }
-  }
-
-  private peek(n: number): Buffer | undefined {
-    if (this.buffered < n) return undefined;
-    if (this.chunks[0].length >= n) return this.chunks[0];
-    const joined = Buffer.concat(this.chunks);
-    this.chunks = [joined];
-    return joined;
-  }
-
-  private consume(n: number): Buffer {
-    if (n === 0) return Buffer.alloc(0);
-    const head = this.chunks[0];
-    let out: Buffer;
-    if (head.length >= n) {
-      out = head.subarray(0, n);
-      if (head.length === n) this.chunks.shift();
-      else this.chunks[0] = head.subarray(n);
-    } else {
-      const joined = Buffer.concat(this.chunks);
-      out = joined.subarray(0, n);
-      this.chunks = joined.length > n ? [joined.subarray(n)] : [];
-    }
-    this.buffered -= n;
-    return out;
-  }
-
-  private tryFrame(): Frame | undefined {
-    const h = this.peek(2);
-    if (!h) return undefined;
-    const masked = (h[1] & 0x80) !== 0;
-    const len7 = h[1] & 0x7f;
-    const extLen = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
-    const headerLen = 2 + extLen + (masked ? 4 : 0);
-    const hdr = this.peek(headerLen);
-    if (!hdr) return undefined;
-    let len: number;
-    if (len7 === 126) len = hdr.readUInt16BE(2);
-    else if (len7 === 127) len = Number(hdr.readBigUInt64BE(2));
-    else len = len7;
-    if (this.buffered < headerLen + len) return undefined;
-    const header = Buffer.from(this.consume(headerLen));
-    const payload = Buffer.from(this.consume(len));
-    if (masked) {
-      const key = header.subarray(2 + extLen, 6 + extLen);
-      maskInto(payload, key, payload, 0);
-    }
-    return {
-      fin: (header[0] & 0x80) !== 0,
-      rsv: (header[0] >> 4) & 7,
-      opcode: header[0] & 0xf,
-      masked,
-      payload,
-    };
-  }
 }
 
 export type Chunking = 'whole' | 'bytewise' | number;
@@ -316,7 +176,7 @@ export class RawConnection {
     for (const frame of this.reader.push(chunk)) {
       // A server may ping on its own (heartbeat); answer it and keep it out of the expectations.
       if (frame.opcode === Op.Ping && !this.closeSent) {
-        this.socket.write(buildFrame({ opcode: Op.Pong, payload: frame.payload }));
+        this.socket.write(clientFrame({ opcode: Op.Pong, payload: frame.payload }));
         continue;
       }
       if (frame.opcode === Op.Close) this.closeReceived = true;
@@ -443,7 +303,7 @@ export class RawConnection {
     if (!this.closeSent) {
       this.closeSent = true;
       this.socket.write(
-        buildFrame({ opcode: Op.Close, payload: got === 'empty' ? undefined : closePayload(got) })
+        clientFrame({ opcode: Op.Close, payload: got === 'empty' ? undefined : closePayload(got) })
       );
     }
     const after = await this.next('server to close TCP after the close handshake', timeoutMs);

@@ -6,7 +6,8 @@ import {
   type ServerOptions,
   type ServerUnderTest,
 } from '../support/server-under-test.js';
-import { buildFrame, closePayload, Op, RawConnection, type Chunking, type FrameSpec } from './client.js';
+import { clientFrame, type FrameSpec } from '../support/frames.js';
+import { closePayload, Op, RawConnection, type Chunking } from './client.js';
 
 export type CloseCode = number | 'empty';
 
@@ -58,7 +59,7 @@ export const sendChunked = (chunking: Chunking, ...frames: Buffer[]): SendStep =
 /** Sends a close frame (code and reason, or no payload when code is undefined). */
 export const sendClose = (code?: number, reason: Buffer | string = ''): SendStep => ({
   do: 'send',
-  bytes: buildFrame({
+  bytes: clientFrame({
     opcode: Op.Close,
     payload: code === undefined ? undefined : closePayload(code, reason),
   }),
@@ -84,21 +85,21 @@ export const expectClose = (codes: CloseCode | CloseCode[], reason?: Buffer | st
 
 type Opts = Omit<FrameSpec, 'opcode' | 'payload'>;
 export const text = (p: Buffer | string = '', o: Opts = {}): Buffer =>
-  buildFrame({ ...o, opcode: Op.Text, payload: p });
+  clientFrame({ ...o, opcode: Op.Text, payload: p });
 export const binary = (p: Buffer | string = Buffer.alloc(0), o: Opts = {}): Buffer =>
-  buildFrame({ ...o, opcode: Op.Binary, payload: p });
+  clientFrame({ ...o, opcode: Op.Binary, payload: p });
 export const cont = (p: Buffer | string = '', o: Opts = {}): Buffer =>
-  buildFrame({ ...o, opcode: Op.Continuation, payload: p });
+  clientFrame({ ...o, opcode: Op.Continuation, payload: p });
 export const ping = (p: Buffer | string = '', o: Opts = {}): Buffer =>
-  buildFrame({ ...o, opcode: Op.Ping, payload: p });
+  clientFrame({ ...o, opcode: Op.Ping, payload: p });
 export const pong = (p: Buffer | string = '', o: Opts = {}): Buffer =>
-  buildFrame({ ...o, opcode: Op.Pong, payload: p });
+  clientFrame({ ...o, opcode: Op.Pong, payload: p });
 export const frame = (opcode: number, p: Buffer | string = '', o: Opts = {}): Buffer =>
-  buildFrame({ ...o, opcode, payload: p });
+  clientFrame({ ...o, opcode, payload: p });
 
 /** A close frame as bytes (for cases that tamper with it; `sendClose` is the usual way to close). */
 export const closeFrame = (code?: number, reason: Buffer | string = '', o: Opts = {}): Buffer =>
-  buildFrame({
+  clientFrame({
     ...o,
     opcode: Op.Close,
     payload: code === undefined ? undefined : closePayload(code, reason),

@@ -93,36 +93,36 @@ cases.push(
   {
     id: `1.4.${++n}`,
     title: '5-byte text with a 16-bit length field (non-minimal) -> echo',
-    steps: [send(text('short', { lengthForm: '16' })), expectEcho(Op.Text, 'short')],
+    steps: [send(text('short', { lengthForm: 16 })), expectEcho(Op.Text, 'short')],
   },
   {
     id: `1.4.${++n}`,
     title: '5-byte binary with a 64-bit length field (non-minimal) -> echo',
-    steps: [send(binary(bytes(5), { lengthForm: '64' })), expectEcho(Op.Binary, bytes(5))],
+    steps: [send(binary(bytes(5), { lengthForm: 64 })), expectEcho(Op.Binary, bytes(5))],
   },
   {
     id: `1.4.${++n}`,
     title: '300-byte text with a 64-bit length field (non-minimal) -> echo',
-    steps: [send(text(ascii(300), { lengthForm: '64' })), expectEcho(Op.Text, ascii(300))],
+    steps: [send(text(ascii(300), { lengthForm: 64 })), expectEcho(Op.Text, ascii(300))],
   },
   {
     // RFC 6455 section 5.2: "the most significant bit MUST be 0" in the 64-bit length.
     id: `1.4.${++n}`,
     title: '64-bit length with the most significant bit set -> close 1002',
     tags: ['length-msb'],
-    steps: [send(binary(bytes(8), { lengthForm: '64', declaredLength64: 1n << 63n })), expectClose(1002)],
+    steps: [send(binary(bytes(8), { lengthForm: 64, declaredLength: 1n << 63n })), expectClose(1002)],
   },
   {
     // RFC 6455 section 5.1: "a server MUST close the connection upon receiving a frame that is not masked".
     id: `1.4.${++n}`,
     title: 'unmasked text frame -> close 1002',
-    steps: [send(text('plain', { mask: false })), expectClose(1002)],
+    steps: [send(text('plain', { masked: false })), expectClose(1002)],
   },
   {
     id: `1.4.${++n}`,
     title: 'valid echo, then an unmasked binary frame -> echo, close 1002',
     steps: [
-      send(text('ok'), binary(bytes(4), { mask: false })),
+      send(text('ok'), binary(bytes(4), { masked: false })),
       expectEcho(Op.Text, 'ok'),
       expectClose(1002),
     ],

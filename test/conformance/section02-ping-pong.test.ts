@@ -103,7 +103,7 @@ cases.push(
     // so the only legal length field of a control frame is the 7-bit one.
     id: `2.4.${++n}`,
     title: 'ping of 5 bytes with a 16-bit length field -> close 1002',
-    steps: [send(ping('hello', { lengthForm: '16' })), expectClose(1002)],
+    steps: [send(ping('hello', { lengthForm: 16 })), expectClose(1002)],
   },
   {
     id: `2.4.${++n}`,

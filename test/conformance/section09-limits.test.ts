@@ -1,6 +1,7 @@
 // Section 9, limits and throughput: big messages whole and in fragments echoed intact; over the limit -> 1009.
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../support/server-under-test.js';
-import { buildFragments, buildFrame, Op } from './client.js';
+import { clientFrame } from '../support/frames.js';
+import { buildFragments, Op } from './client.js';
 import {
   asciiBytes,
   bytes,
@@ -38,7 +39,7 @@ for (const [opcode, size] of [
     title: `${kindName(opcode)} ${sizeName(size)} in one frame -> echo`,
     steps: () => {
       const p = payload(opcode, size);
-      return [stream(buildFrame({ opcode, payload: p })), expectEcho(opcode, p)];
+      return [stream(clientFrame({ opcode, payload: p })), expectEcho(opcode, p)];
     },
   });
 }
@@ -72,7 +73,7 @@ cases.push(
   {
     id: `9.3.${++n}`,
     title: `binary of ${sizeName(MAX)} + 1 byte in one frame (default limit) -> close 1009`,
-    steps: () => [stream(buildFrame({ opcode: Op.Binary, payload: bytes(MAX + 1) })), expectClose(1009)],
+    steps: () => [stream(clientFrame({ opcode: Op.Binary, payload: bytes(MAX + 1) })), expectClose(1009)],
   },
   {
     id: `9.3.${++n}`,
@@ -98,14 +99,14 @@ runSection(
       id: '9.4.1',
       title: `binary of exactly ${sizeName(SMALL)} -> echo`,
       steps: [
-        stream(buildFrame({ opcode: Op.Binary, payload: bytes(SMALL) })),
+        stream(clientFrame({ opcode: Op.Binary, payload: bytes(SMALL) })),
         expectEcho(Op.Binary, bytes(SMALL)),
       ],
     },
     {
       id: '9.4.2',
       title: `binary of ${sizeName(SMALL)} + 1 byte in one frame -> close 1009`,
-      steps: [stream(buildFrame({ opcode: Op.Binary, payload: bytes(SMALL + 1) })), expectClose(1009)],
+      steps: [stream(clientFrame({ opcode: Op.Binary, payload: bytes(SMALL + 1) })), expectClose(1009)],
     },
     {
       id: '9.4.3',

@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { deflateRawSync } from 'node:zlib';
 import WebSocket from 'ws';
 import { startServer, type ServerUnderTest } from '../support/server-under-test.js';
-import { buildFrame, Op } from './client.js';
+import { clientFrame } from '../support/frames.js';
+import { Op } from './client.js';
 import {
   asciiBytes,
   bytes,
@@ -271,7 +272,7 @@ void describe('RFC 7692: RSV1 without negotiation', () => {
     const conn = await RawConnection.open(server.port, '/');
     try {
       assert.equal(conn.extensions, '');
-      await conn.write(buildFrame({ opcode: Op.Text, payload: hex('f248cdc9c90700'), rsv: 4 }));
+      await conn.write(clientFrame({ opcode: Op.Text, payload: hex('f248cdc9c90700'), rsv: 4 }));
       await conn.expectClose([1002], undefined, 4000);
     } finally {
       conn.destroy();

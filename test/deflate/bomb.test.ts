@@ -4,7 +4,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { it } from 'node:test';
 import { deflateRawSync } from 'node:zlib';
-import { RawConnection, buildFrame, Op } from '../conformance/client.js';
+import { RawConnection, Op } from '../conformance/client.js';
+import { clientFrame } from '../support/frames.js';
 
 type Reply = { port?: number; rss?: number; closed?: number };
 
@@ -31,7 +32,7 @@ void it('deflate bomb: 1009, inflation stops early, peak RSS grows by less than 
     const offer = 'permessage-deflate; server_no_context_takeover';
     // Warm up: one ordinary compressed message, so zlib and the code paths are loaded before measuring.
     const warm = await RawConnection.open(port, '/warm', 4000, offer);
-    await warm.write(buildFrame({ opcode: Op.Binary, payload: compress(Buffer.alloc(4096, 7)), rsv: 4 }));
+    await warm.write(clientFrame({ opcode: Op.Binary, payload: compress(Buffer.alloc(4096, 7)), rsv: 4 }));
     await warm.expectMessage(Op.Binary, Buffer.alloc(4096, 7), 4000);
     warm.destroy();
     await nextReply(child); // its close
@@ -43,7 +44,7 @@ void it('deflate bomb: 1009, inflation stops early, peak RSS grows by less than 
     const conn = await RawConnection.open(port, '/bomb', 4000, offer);
     assert.match(conn.extensions, /^permessage-deflate/);
     const closed = nextReply(child);
-    await conn.write(buildFrame({ opcode: Op.Binary, payload: bomb, rsv: 4 }), 16 * 1024, true);
+    await conn.write(clientFrame({ opcode: Op.Binary, payload: bomb, rsv: 4 }), 16 * 1024, true);
     await conn.expectClose([1009], undefined, 8000);
     conn.destroy();
     const after = (await closed).rss!;

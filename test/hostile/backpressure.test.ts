@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { WebSocketConnection } from '../../src/index.js';
 import type { SendResult, WSConnection } from '../../src/index.js';
 import { RoomRegistry } from '../../src/ws/rooms.js';
-import { closeCodeOf, echoServer, goodClient, rawWebSocket } from './helpers.js';
+import { closeCodeOf, echoServer, goodClient, rawWebSocket, until } from './helpers.js';
 
 /** Counts data frames arriving on a raw socket, and remembers the close code once a close frame arrives. */
 function frameCounter(
@@ -18,10 +18,6 @@ function frameCounter(
     if (opcode === 1 || opcode === 2) frames++;
   }).then(c => (code = c));
   return { frames: () => frames, closeCode: () => code };
-}
-
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise(resolve => setTimeout(resolve, 20));
 }
 
 const CHUNK = Buffer.alloc(256 * 1024, 7);

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FrameDecoder, type FrameSink } from '../../src/protocol/decoder.js';
-import { clientFrame, closeCodeOf, delay, echoServer, goodClient, rawWebSocket } from './helpers.js';
+import { FrameReader } from '../support/frames.js';
+import { clientFrame, closeCodeOf, delay, echoServer, goodClient, rawWebSocket, until } from './helpers.js';
 
 describe('receive-side flow control', () => {
   it('an echo peer that never reads: reading pauses, bytesReceived stops growing, then everything is echoed', async () => {
@@ -34,18 +35,14 @@ describe('receive-side flow control', () => {
     await good.check();
     // Now the peer reads: the server resumes, and every message sent is echoed, none lost.
     let echoed = 0;
-    let buf = rest;
-    socket.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 10) {
-        const len = Number(buf.readBigUInt64BE(2));
-        if (buf.length < 10 + len) break;
-        buf = buf.subarray(10 + len);
-        echoed++;
-      }
-    });
+    const reader = new FrameReader();
+    const read = (chunk: Buffer): void => {
+      for (const f of reader.push(chunk)) if (f.opcode === 2 && f.payload.length === 64 * 1024) echoed++;
+    };
+    socket.on('data', read);
+    read(rest);
     socket.resume();
-    while (echoed < written) await delay(20);
+    await until(() => echoed >= written, { timeoutMs: 60_000 });
     assert.equal(echoed, written);
     socket.destroy();
     await good.close();

@@ -1,10 +1,13 @@
 // Helpers for the hostile-input tests: a WebSocket echo server, raw TCP clients, client frames and a watchdog echo client.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { createApp, WebSocketPlugin } from '../../src/index.js';
 import type { AppOptions, Application, WebSocketPluginOptions } from '../../src/index.js';
+import { FrameReader } from '../support/frames.js';
+
+export { clientFrame } from '../support/frames.js';
+export { until } from '../support/until.js';
 
 export interface EchoServer {
   app: Application;
@@ -73,27 +76,6 @@ export async function rawWebSocket(port: number, path = '/echo'): Promise<{ sock
   return { socket, rest: buf.subarray(end) };
 }
 
-/** A masked client frame. */
-export function clientFrame(opcode: number, payload: Buffer, fin = true, rsv = 0): Buffer {
-  const len = payload.length;
-  const extra = len < 126 ? 0 : len < 65536 ? 2 : 8;
-  const header = Buffer.alloc(2 + extra + 4);
-  header[0] = (fin ? 0x80 : 0) | (rsv << 4) | opcode;
-  if (extra === 0) header[1] = 0x80 | len;
-  else if (extra === 2) {
-    header[1] = 0x80 | 126;
-    header.writeUInt16BE(len, 2);
-  } else {
-    header[1] = 0x80 | 127;
-    header.writeBigUInt64BE(BigInt(len), 2);
-  }
-  const mask = randomBytes(4);
-  mask.copy(header, 2 + extra);
-  const body = Buffer.from(payload);
-  for (let i = 0; i < body.length; i++) body[i] ^= mask[i & 3];
-  return Buffer.concat([header, body]);
-}
-
 /** Reads server frames from a raw socket until a close frame; resolves with its code (1006 when TCP closed first). */
 export function closeCodeOf(
   socket: Socket,
@@ -101,41 +83,25 @@ export function closeCodeOf(
   onFrame?: (opcode: number) => void
 ): Promise<number> {
   return new Promise(resolve => {
-    let buf = initial;
+    const reader = new FrameReader();
     let done = false;
-    const parse = (): void => {
-      while (buf.length >= 2 && !done) {
-        const opcode = buf[0] & 0x0f;
-        let len = buf[1] & 0x7f;
-        let off = 2;
-        if (len === 126) {
-          if (buf.length < 4) return;
-          len = buf.readUInt16BE(2);
-          off = 4;
-        } else if (len === 127) {
-          if (buf.length < 10) return;
-          len = Number(buf.readBigUInt64BE(2));
-          off = 10;
-        }
-        if (buf.length < off + len) return;
-        if (opcode === 8) {
+    const read = (chunk: Buffer): void => {
+      for (const frame of reader.push(chunk)) {
+        if (done) return;
+        if (frame.opcode === 8) {
           done = true;
-          resolve(len >= 2 ? buf.readUInt16BE(off) : 1005);
+          resolve(frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1005);
           return;
         }
-        onFrame?.(opcode);
-        buf = buf.subarray(off + len);
+        onFrame?.(frame.opcode);
       }
     };
-    socket.on('data', (chunk: Buffer) => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      parse();
-    });
+    socket.on('data', read);
     socket.on('close', () => {
       if (!done) resolve(1006);
       done = true;
     });
-    parse();
+    read(initial);
   });
 }
 

@@ -193,26 +193,26 @@ describe('FrameDecoder: masking', () => {
 });
 
 describe('FrameDecoder: RSV bits', () => {
-  for (const rsv of [0x40, 0x20, 0x10, 0x60, 0x70]) {
-    it(`rejects RSV bits 0x${rsv.toString(16)} on a text frame with 1002 when no extension is negotiated`, () => {
+  for (const rsv of [4, 2, 1, 6, 7]) {
+    it(`rejects RSV bits 0x${(rsv << 4).toString(16)} on a text frame with 1002 when no extension is negotiated`, () => {
       assertDecodes(frame({ opcode: Text, payload: 'x', rsv }), [error('WS_ERR_UNEXPECTED_RSV', 1002)]);
     });
   }
   it('rejects RSV1 on a ping with 1002 when no extension is negotiated', () => {
-    assertDecodes(frame({ opcode: Ping, rsv: 0x40 }), [error('WS_ERR_UNEXPECTED_RSV', 1002)]);
+    assertDecodes(frame({ opcode: Ping, rsv: 4 }), [error('WS_ERR_UNEXPECTED_RSV', 1002)]);
   });
 
   const compression = { ...DEFAULT_OPTIONS, compression: true };
   it('with compression, hands an RSV1 single-frame message to onCompressedFrame', () => {
     assertDecodes(
-      frame({ opcode: Binary, payload: Buffer.from([1, 2, 3]), rsv: 0x40 }),
+      frame({ opcode: Binary, payload: Buffer.from([1, 2, 3]), rsv: 4 }),
       [['compressed', '010203', false, true, true]],
       compression
     );
   });
   it('with compression, hands every fragment of an RSV1 message to onCompressedFrame in order', () => {
     const input = bytes(
-      frame({ opcode: Text, payload: Buffer.from([0xaa]), rsv: 0x40, fin: false }),
+      frame({ opcode: Text, payload: Buffer.from([0xaa]), rsv: 4, fin: false }),
       frame({ opcode: Ping, payload: 'p' }),
       frame({ opcode: Continuation, payload: Buffer.from([0xbb]), fin: false }),
       frame({ opcode: Continuation, payload: Buffer.from([0xcc]) }),
@@ -235,8 +235,8 @@ describe('FrameDecoder: RSV bits', () => {
   });
   it('with compression, rejects RSV1 on a continuation frame with 1002', () => {
     const input = bytes(
-      frame({ opcode: Text, payload: 'a', rsv: 0x40, fin: false }),
-      frame({ opcode: Continuation, payload: 'b', rsv: 0x40 })
+      frame({ opcode: Text, payload: 'a', rsv: 4, fin: false }),
+      frame({ opcode: Continuation, payload: 'b', rsv: 4 })
     );
     assertDecodes(
       input,
@@ -247,7 +247,7 @@ describe('FrameDecoder: RSV bits', () => {
   it('with compression, rejects RSV1 on a continuation of an uncompressed message with 1002', () => {
     const input = bytes(
       frame({ opcode: Text, payload: 'a', fin: false }),
-      frame({ opcode: Continuation, payload: 'b', rsv: 0x40 })
+      frame({ opcode: Continuation, payload: 'b', rsv: 4 })
     );
     assertDecodes(input, [error('WS_ERR_UNEXPECTED_RSV', 1002)], compression);
   });
@@ -257,11 +257,11 @@ describe('FrameDecoder: RSV bits', () => {
     ['close', Close],
   ] as const) {
     it(`with compression, rejects RSV1 on a ${name} frame with 1002`, () => {
-      assertDecodes(frame({ opcode, rsv: 0x40 }), [error('WS_ERR_UNEXPECTED_RSV', 1002)], compression);
+      assertDecodes(frame({ opcode, rsv: 4 }), [error('WS_ERR_UNEXPECTED_RSV', 1002)], compression);
     });
   }
-  for (const rsv of [0x20, 0x10, 0x60]) {
-    it(`with compression, rejects RSV bits 0x${rsv.toString(16)} with 1002`, () => {
+  for (const rsv of [2, 1, 6]) {
+    it(`with compression, rejects RSV bits 0x${(rsv << 4).toString(16)} with 1002`, () => {
       assertDecodes(
         frame({ opcode: Binary, payload: 'x', rsv }),
         [error('WS_ERR_UNEXPECTED_RSV', 1002)],
@@ -271,7 +271,7 @@ describe('FrameDecoder: RSV bits', () => {
   }
   it('with compression but a sink without onCompressedFrame, rejects RSV1 with 1002', () => {
     const sink = new RecordingSink();
-    decodeSplit(frame({ opcode: Text, payload: 'x', rsv: 0x40 }), [], compression, sink);
+    decodeSplit(frame({ opcode: Text, payload: 'x', rsv: 4 }), [], compression, sink);
     assert.deepEqual(sink.events, [error('WS_ERR_UNEXPECTED_RSV', 1002)]);
   });
 });
@@ -636,7 +636,7 @@ describe('FrameDecoder: pause and resume', () => {
     };
     decoder.push(
       bytes(
-        frame({ opcode: Binary, rsv: 0x40, fin: false, payload: Buffer.from([1]) }),
+        frame({ opcode: Binary, rsv: 4, fin: false, payload: Buffer.from([1]) }),
         frame({ opcode: Continuation, payload: Buffer.from([2]) }),
         frame({ opcode: Ping, payload: Buffer.from([3]) })
       )

@@ -12,22 +12,18 @@ import {
 } from '../../src/protocol/encoder.js';
 import { encodeClosePayload } from '../../src/protocol/close-codes.js';
 import { Opcode } from '../../src/protocol/opcodes.js';
+import { clientFrame, readFrames } from '../support/frames.js';
 import { RecordingSink } from './helpers.js';
 
 function flatten(frame: Buffer | [Buffer, Buffer]): Buffer {
   return Array.isArray(frame) ? Buffer.concat(frame) : frame;
 }
 
-/** Turns a server frame into the client frame the decoder expects: sets the mask bit and masks the payload. */
-function maskFrame(frame: Buffer, key: readonly number[] = [0xde, 0xad, 0xbe, 0xef]): Buffer {
-  const len7 = frame[1] & 0x7f;
-  const hlen = len7 < 126 ? 2 : len7 === 126 ? 4 : 10;
-  const out = Buffer.alloc(frame.length + 4);
-  frame.copy(out, 0, 0, hlen);
-  out[1] |= 0x80;
-  out.set(key, hlen);
-  for (let i = hlen; i < frame.length; i++) out[i + 4] = frame[i] ^ key[(i - hlen) & 3];
-  return out;
+/** Turns a server frame into the client frame the decoder expects: the same frame, masked. */
+function maskFrame(serverFrame: Buffer): Buffer {
+  const [f] = readFrames(serverFrame);
+  assert.equal(headerLength(f.payload.length) + f.payload.length, serverFrame.length, 'one whole frame');
+  return clientFrame({ ...f, masked: true, key: [0xde, 0xad, 0xbe, 0xef] });
 }
 
 function decodeOne(bytes: Buffer): RecordingSink['events'] {

@@ -1,7 +1,10 @@
-// Protocol test helpers: a frame builder, a recording FrameSink, and feeders that decode a byte vector under many chunkings.
+// Protocol test helpers: a recording FrameSink, and feeders that decode a byte vector under many chunkings.
 import assert from 'node:assert/strict';
 import { FrameDecoder, type DecoderOptions, type FrameSink } from '../../src/protocol/decoder.js';
 import type { ProtocolError, ProtocolErrorCode } from '../../src/protocol/errors.js';
+
+/** The protocol tests call the shared client frame builder `frame`. */
+export { clientFrame as frame, type FrameSpec } from '../support/frames.js';
 
 export type SinkEvent =
   | ['text', string]
@@ -50,45 +53,6 @@ export class CompressionRecordingSink extends RecordingSink {
 }
 
 export const DEFAULT_OPTIONS: DecoderOptions = { maxMessageSize: 1 << 20 };
-
-export interface FrameSpec {
-  opcode: number;
-  payload?: Uint8Array | string;
-  fin?: boolean;
-  /** RSV bits as they sit in the first byte: 0x40 (RSV1), 0x20 (RSV2), 0x10 (RSV3). */
-  rsv?: number;
-  masked?: boolean;
-  key?: readonly [number, number, number, number];
-  /** Length encoding; defaults to the minimal one. Non-minimal encodings are legal. */
-  lengthForm?: 7 | 16 | 64;
-  /** Declared payload length when it must differ from the payload carried (header-only vectors). */
-  declaredLength?: number | bigint;
-}
-
-/** Builds one frame as a client would send it (masked unless told otherwise). */
-export function frame(spec: FrameSpec): Buffer {
-  const payload =
-    typeof spec.payload === 'string' ? Buffer.from(spec.payload, 'utf8') : Buffer.from(spec.payload ?? []);
-  const declared = BigInt(spec.declaredLength ?? payload.length);
-  const form = spec.lengthForm ?? (declared < 126n ? 7 : declared < 65536n ? 16 : 64);
-  const masked = spec.masked ?? true;
-  const key = spec.key ?? [0x37, 0xfa, 0x21, 0x3d];
-  const fin = spec.fin ?? true;
-  const head: number[] = [(fin ? 0x80 : 0) | (spec.rsv ?? 0) | spec.opcode];
-  const maskBit = masked ? 0x80 : 0;
-  if (form === 7) {
-    head.push(maskBit | Number(declared));
-  } else if (form === 16) {
-    head.push(maskBit | 126, Number(declared >> 8n) & 0xff, Number(declared) & 0xff);
-  } else {
-    head.push(maskBit | 127);
-    for (let shift = 56n; shift >= 0n; shift -= 8n) head.push(Number((declared >> shift) & 0xffn));
-  }
-  if (masked) head.push(...key);
-  const body = Buffer.from(payload);
-  if (masked) for (let i = 0; i < body.length; i++) body[i] ^= key[i & 3];
-  return Buffer.concat([Buffer.from(head), body]);
-}
 
 /** Concatenates frames (and raw byte arrays) into one vector. */
 export function bytes(...parts: Uint8Array[]): Buffer {

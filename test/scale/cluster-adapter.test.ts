@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterStats } from '../../src/ws/adapter.js';
 import { ClusterAdapter } from '../../src/ws/adapters/cluster.js';
-import { until } from './helpers/redis-server.js';
+import { until } from '../support/until.js';
 
 interface Seen {
   binary: boolean;
@@ -73,10 +73,9 @@ void describe('ClusterAdapter over node:cluster IPC', () => {
     w1.send({ test: 'broadcast', data: 'end' });
     expectAll.push('*|t:end');
     expectGlobal.push('*|t:end');
-    await until(
-      () => got('W2').includes('*|t:end') && got('W3').includes('*|t:end'),
-      'W2 and W3 get the sentinel'
-    );
+    await until(() => got('W2').includes('*|t:end') && got('W3').includes('*|t:end'), {
+      label: 'W2 and W3 get the sentinel',
+    });
     assert.deepEqual(got('W2'), expectAll);
     assert.deepEqual(got('W3'), expectGlobal, 'W3 is not in r1');
     // W1 delivered each message locally once and never got its own back from the primary.

@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { ClusterAdapter } from '../../src/ws/adapters/cluster.js';
 import { connectClient } from './helpers/nodes.js';
 import type { Client } from './helpers/nodes.js';
-import { freePort, until } from './helpers/redis-server.js';
+import { until } from '../support/until.js';
+import { freePort } from './helpers/redis-server.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/cluster-app.js', import.meta.url));
 
@@ -76,7 +77,7 @@ void describe('ClusterAdapter with real apps in two cluster workers', () => {
     send(Buffer.from([0, 1, 0xfe]), 'r1');
     send('to everyone');
     send('end');
-    await until(() => [c1, c2, c3].every(c => c.has('t:end')), 'every client hears the sentinel');
+    await until(() => [c1, c2, c3].every(c => c.has('t:end')), { label: 'every client hears the sentinel' });
     const room = ['t:room text', 'b:0001fe', 't:to everyone', 't:end'];
     assert.deepEqual(c1.got, room);
     assert.deepEqual(c2.got, room);

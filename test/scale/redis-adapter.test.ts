@@ -5,7 +5,8 @@ import { RedisAdapter } from '../../src/ws/adapters/redis.js';
 import { connectPair } from './helpers/clients.js';
 import type { ClientPair, Library } from './helpers/clients.js';
 import { RecordingHost } from './helpers/host.js';
-import { redisAvailable, startRedis, until } from './helpers/redis-server.js';
+import { until } from '../support/until.js';
+import { redisAvailable, startRedis } from './helpers/redis-server.js';
 import type { RedisServer } from './helpers/redis-server.js';
 
 const available = redisAvailable();
@@ -96,7 +97,7 @@ void describe('RedisAdapter over a real redis-server', { skip: !available }, () 
         sent.push(seenOf('end'));
         globals.push(seenOf('end'));
 
-        await until(() => b.host.has('end') && c.host.has('end'), 'B and C receive the sentinel');
+        await until(() => b.host.has('end') && c.host.has('end'), { label: 'B and C receive the sentinel' });
         assert.deepEqual(b.host.seen(), sent);
         assert.deepEqual(c.host.seen(), globals, 'C is not in r1 and hears only global messages');
         // The publisher saw each message once: its own copies coming back from Redis were dropped.
@@ -114,7 +115,7 @@ void describe('RedisAdapter over a real redis-server', { skip: !available }, () 
         const start = a.host.deliveries.length;
         b.adapter.broadcast(Buffer.from('bin\x00ary'), 'r2');
         b.adapter.broadcast('after-binary');
-        await until(() => a.host.has('after-binary'), 'A receives from B');
+        await until(() => a.host.has('after-binary'), { label: 'A receives from B' });
         assert.deepEqual(a.host.seen().slice(start), [
           seenOf(Buffer.from('bin\x00ary'), 'r2'),
           seenOf('after-binary'),
@@ -124,13 +125,13 @@ void describe('RedisAdapter over a real redis-server', { skip: !available }, () 
       void it('stops hearing a room after roomDeleted and keeps hearing the global channel', async () => {
         await join(c, 'r3');
         b.adapter.broadcast('r3 first', 'r3');
-        await until(() => c.host.has('r3 first'), 'C hears r3 while a member');
+        await until(() => c.host.has('r3 first'), { label: 'C hears r3 while a member' });
         c.host.rooms.delete('r3');
         c.adapter.roomDeleted('r3');
         await c.adapter.settled();
         b.adapter.broadcast('r3 second', 'r3');
         b.adapter.broadcast('end r3');
-        await until(() => c.host.has('end r3'), 'C hears the global sentinel');
+        await until(() => c.host.has('end r3'), { label: 'C hears the global sentinel' });
         assert.equal(c.host.has('r3 second'), false);
       });
 

@@ -6,7 +6,8 @@ import type { ClusterStats } from '../../src/ws/adapter.js';
 import type { Library } from './helpers/clients.js';
 import { connectClient, startNode } from './helpers/nodes.js';
 import type { AppNode, Client } from './helpers/nodes.js';
-import { redisAvailable, startRedis, until } from './helpers/redis-server.js';
+import { until } from '../support/until.js';
+import { redisAvailable, startRedis } from './helpers/redis-server.js';
 import type { RedisServer } from './helpers/redis-server.js';
 
 const available = redisAvailable();
@@ -69,10 +70,9 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
       await A.broadcast('end-a');
       await B.broadcast('end-b');
       const ends = [t('end-a'), t('end-b')];
-      await until(
-        () => [a1, a2, b1, b2].every(c => ends.every(e => c.has(e))),
-        'every client hears both sentinels'
-      );
+      await until(() => [a1, a2, b1, b2].every(c => ends.every(e => c.has(e))), {
+        label: 'every client hears both sentinels',
+      });
 
       const inRoom = [
         t('a-room-1'),
@@ -124,10 +124,9 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
         'both nodes see Redis down'
       );
       await A.broadcast('during');
-      await until(
-        () => a1.has(t('during')) && a2.has(t('during')),
-        "A's own clients are served during the outage"
-      );
+      await until(() => a1.has(t('during')) && a2.has(t('during')), {
+        label: "A's own clients are served during the outage",
+      });
       const during = (await nodeStats(A)).adapter;
       assert.equal(during.connected, false);
       assert.ok(during.errors > 0);
@@ -149,10 +148,9 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
       await B.broadcast('after-all');
       await A.broadcast('end-a2');
       await B.broadcast('end-b2');
-      await until(
-        () => [a1, a2, b1, b2].every(c => c.has(t('end-a2')) && c.has(t('end-b2'))),
-        'every client hears the sentinels after the outage'
-      );
+      await until(() => [a1, a2, b1, b2].every(c => c.has(t('end-a2')) && c.has(t('end-b2'))), {
+        label: 'every client hears the sentinels after the outage',
+      });
       const real = (c: Client) => sorted(c.got.filter(m => !m.startsWith('t:probe')));
       const roomAfter = [t('after-room'), b([0x0a, 9]), t('after-all'), t('end-a2'), t('end-b2')];
       assert.deepEqual(real(a1), sorted([t('during'), ...roomAfter]));

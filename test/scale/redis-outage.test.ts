@@ -5,7 +5,8 @@ import { RedisAdapter } from '../../src/ws/adapters/redis.js';
 import { connectPair } from './helpers/clients.js';
 import type { Library } from './helpers/clients.js';
 import { RecordingHost } from './helpers/host.js';
-import { redisAvailable, startRedis, until } from './helpers/redis-server.js';
+import { until } from '../support/until.js';
+import { redisAvailable, startRedis } from './helpers/redis-server.js';
 import type { RedisServer } from './helpers/redis-server.js';
 
 const available = redisAvailable();
@@ -36,10 +37,12 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
       await Promise.all([a.settled(), b.settled()]);
       try {
         a.broadcast('before', 'r1');
-        await until(() => hb.has('before'), 'B hears A before the outage');
+        await until(() => hb.has('before'), { label: 'B hears A before the outage' });
 
         await server.kill();
-        await until(() => !a.stats().connected && !b.stats().connected, 'both adapters notice the outage');
+        await until(() => !a.stats().connected && !b.stats().connected, {
+          label: 'both adapters notice the outage',
+        });
 
         const local = a.broadcast('during');
         assert.equal(local, 1, 'local sockets are served while Redis is down');
@@ -54,7 +57,10 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
         );
 
         await server.restart();
-        await until(() => a.stats().connected && b.stats().connected, 'both adapters reconnect', 20_000);
+        await until(() => a.stats().connected && b.stats().connected, {
+          label: 'both adapters reconnect',
+          timeoutMs: 20_000,
+        });
 
         // Resubscription happens on the client's schedule: probe the room channel until it is back.
         let k = 0;
@@ -64,8 +70,7 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
             a.broadcast(`probe ${k++}`, 'r1');
             return false;
           },
-          'B hears room r1 again',
-          20_000
+          { label: 'B hears room r1 again', timeoutMs: 20_000 }
         );
         const batch: string[] = [];
         for (let i = 0; i < 30; i++) {
@@ -74,7 +79,7 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
           a.broadcast(msg, i % 2 ? 'r1' : undefined);
         }
         a.broadcast('end');
-        await until(() => hb.has('end'), 'B hears the sentinel');
+        await until(() => hb.has('end'), { label: 'B hears the sentinel' });
         const afterOutage = hb.deliveries.map(d => String(d.data)).filter(d => !d.startsWith('probe'));
         assert.deepEqual(
           afterOutage,

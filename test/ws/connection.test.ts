@@ -39,9 +39,10 @@ describe('handshake refusals', () => {
 
 describe('WSConnection', () => {
   it('send: string -> text; Buffer, Uint8Array, ArrayBuffer -> binary', async () => {
+    let firstSend: string | undefined;
     const r = await start({}, app =>
       app.ws('/', s => {
-        assert.equal(s.send('text'), 'sent');
+        firstSend = s.send('text');
         s.send(Buffer.from([1, 2]));
         s.send(new Uint8Array([3, 4]));
         s.send(new Uint8Array([5, 6]).buffer);
@@ -54,12 +55,14 @@ describe('WSConnection', () => {
     assert.deepEqual(await c.next(), Buffer.from([3, 4]));
     assert.deepEqual(await c.next(), Buffer.from([5, 6]));
     assert.deepEqual(await c.next(), Buffer.from(new Uint16Array([0x0807]).buffer));
+    assert.equal(firstSend, 'sent');
     c.ws.close();
     await c.closed;
   });
 
   it('close() validates code and reason; queued data goes out before the close frame', async () => {
     const errors: string[] = [];
+    let stateAfterClose: number | undefined;
     const r = await start({}, app =>
       app.ws('/', s => {
         for (const code of [1005, 999, 5000, 1006, 1015]) {
@@ -77,7 +80,7 @@ describe('WSConnection', () => {
         s.send('one');
         s.send('two');
         s.close(4001, 'x'.repeat(123));
-        assert.equal(s.readyState, 2);
+        stateAfterClose = s.readyState;
       })
     );
     const { client } = await rawUpgrade(r.port, '/');
@@ -92,6 +95,7 @@ describe('WSConnection', () => {
       '1015:RangeError',
       'long:RangeError',
     ]);
+    assert.equal(stateAfterClose, 2);
     client.write(clientFrame(0x8, Buffer.from([0x0f, 0xa1])));
     await client.closed;
   });

@@ -1,10 +1,13 @@
 // Test helpers for the WebSocket plugin: start an app, ws clients, and a raw TCP client that speaks frames.
-import { randomBytes } from 'node:crypto';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { after } from 'node:test';
 import WebSocket from 'ws';
 import { createApp, WebSocketPlugin } from '../../src/index.js';
 import type { Application, WebSocketPluginOptions } from '../../src/index.js';
+import { FrameReader, type Frame } from '../support/frames.js';
+
+export { clientFrame } from '../support/frames.js';
+export { until } from '../support/until.js';
 
 export interface Running {
   app: Application;
@@ -96,40 +99,14 @@ export function refusedStatus(url: string, options?: WebSocket.ClientOptions): P
   });
 }
 
-/** A masked client frame. */
-export function clientFrame(opcode: number, payload: Buffer | string, fin = true): Buffer {
-  const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  const mask = randomBytes(4);
-  let header: Buffer;
-  if (data.length < 126) {
-    header = Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | data.length]);
-  } else if (data.length < 65536) {
-    header = Buffer.alloc(4);
-    header[0] = (fin ? 0x80 : 0) | opcode;
-    header[1] = 0x80 | 126;
-    header.writeUInt16BE(data.length, 2);
-  } else {
-    header = Buffer.alloc(10);
-    header[0] = (fin ? 0x80 : 0) | opcode;
-    header[1] = 0x80 | 127;
-    header.writeBigUInt64BE(BigInt(data.length), 2);
-  }
-  const masked = Buffer.alloc(data.length);
-  for (let i = 0; i < data.length; i++) masked[i] = data[i] ^ mask[i & 3];
-  return Buffer.concat([header, mask, masked]);
-}
-
-export interface ServerFrame {
-  fin: boolean;
-  opcode: number;
-  payload: Buffer;
-}
-
 /** A raw TCP client: sends exact bytes, reads the HTTP response head and then unmasked server frames. */
 export class RawClient {
   readonly socket: Socket;
+  /** Bytes not yet handed to the frame reader (the HTTP head, then what arrived since the last frame() call). */
   private buf = Buffer.alloc(0);
   private headDone = false;
+  private readonly reader = new FrameReader();
+  private readonly frames: Frame[] = [];
   private wake: (() => void) | undefined;
   ended = false;
   readonly closed: Promise<void>;
@@ -193,34 +170,18 @@ export class RawClient {
   }
 
   /** The next server frame, or undefined when the connection ended. */
-  async frame(): Promise<ServerFrame | undefined> {
+  async frame(): Promise<Frame | undefined> {
     if (!this.headDone) throw new Error('read the head first');
     for (;;) {
-      const f = this.parse();
+      if (this.buf.length > 0) {
+        this.frames.push(...this.reader.push(this.buf));
+        this.buf = Buffer.alloc(0);
+      }
+      const f = this.frames.shift();
       if (f) return f;
       if (this.ended) return undefined;
       await this.waitData().catch(() => undefined);
     }
-  }
-
-  private parse(): ServerFrame | undefined {
-    const b = this.buf;
-    if (b.length < 2) return undefined;
-    let len = b[1] & 0x7f;
-    let off = 2;
-    if (len === 126) {
-      if (b.length < 4) return undefined;
-      len = b.readUInt16BE(2);
-      off = 4;
-    } else if (len === 127) {
-      if (b.length < 10) return undefined;
-      len = Number(b.readBigUInt64BE(2));
-      off = 10;
-    }
-    if (b.length < off + len) return undefined;
-    const frame = { fin: (b[0] & 0x80) !== 0, opcode: b[0] & 0x0f, payload: b.subarray(off, off + len) };
-    this.buf = b.subarray(off + len);
-    return frame;
   }
 
   destroy(): void {
@@ -265,15 +226,10 @@ export async function rawUpgrade(
 }
 
 /** Close frame payload -> code and reason. */
-export function closeInfo(frame: ServerFrame | undefined): { code: number; reason: string } | undefined {
+export function closeInfo(frame: Frame | undefined): { code: number; reason: string } | undefined {
   if (!frame || frame.opcode !== 8) return undefined;
   if (frame.payload.length < 2) return { code: 1005, reason: '' };
   return { code: frame.payload.readUInt16BE(0), reason: frame.payload.subarray(2).toString('utf8') };
-}
-
-/** Resolves on the next tick after `cond()` holds, polling every few ms (no timing assumptions). */
-export async function until(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise(resolve => setTimeout(resolve, 2));
 }
 
 /** Resolves with the first value passed to the returned callback. */

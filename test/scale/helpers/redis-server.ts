@@ -106,12 +106,3 @@ export async function startRedis(): Promise<RedisServer> {
     },
   };
 }
-
-/** Polls `cond` until it is true; the timeout is only a safety net with a readable failure. */
-export async function until(cond: () => boolean, label: string, timeoutMs = 15_000): Promise<void> {
-  const started = Date.now();
-  while (!cond()) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for: ${label}`);
-    await new Promise(r => setTimeout(r, 10));
-  }
-}
