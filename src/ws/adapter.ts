@@ -1,15 +1,20 @@
 // The contract between the WebSocket plugin and a broadcast adapter (in-process, Redis, node:cluster).
 
-/** A message as it travels between nodes: text stays text, binary stays binary. */
+/** A message as the application broadcasts it: text is a string, binary a Buffer. */
 export type BroadcastData = string | Buffer;
 
-/** What the plugin offers an adapter: local delivery and local facts. */
+/**
+ * What the plugin offers an adapter: delivery of messages that came from other nodes, and local facts.
+ * The adapter never delivers this node's own broadcasts: the plugin has done that before `publish`.
+ */
 export interface AdapterHost {
   /**
-   * Delivers a message to the sockets connected to this process: every open socket when `room` is
-   * undefined, else the members of `room`. Returns the number of sockets it was written to.
+   * Delivers a message another node published to the sockets connected to this process: every open
+   * socket when `room` is undefined, else the members of `room`. `payload` holds the message bytes as
+   * the sender encoded them; `text` says they are a text message (UTF-8, valid when it was sent), which
+   * is framed as it is, with no decode and re-encode. Returns the number of sockets it was written to.
    */
-  deliverLocal(data: BroadcastData, room?: string): number;
+  deliverRemote(payload: Buffer, text: boolean, room?: string): number;
   /** Rooms that currently have at least one local member. */
   localRooms(): Iterable<string>;
   /** Connections and room sizes in this process. */
@@ -50,18 +55,17 @@ export interface AdapterStats {
 }
 
 /**
- * A broadcast adapter. The plugin calls `attach` once at install, `broadcast` for every
- * `app.wsBroadcast`, `roomCreated`/`roomDeleted` when a room gains its first / loses its last local
- * member, and `close` during `app.close()`.
- *
- * `broadcast` must deliver to local sockets synchronously (through `host.deliverLocal`) before it
- * returns, so local recipients never wait for the transport, and then forward to other nodes.
- * It returns the number of local sockets written to.
+ * A broadcast adapter moves broadcasts between nodes, one way each: `app.wsBroadcast` delivers to
+ * the local sockets itself and then hands the message to `publish`; a message from another node
+ * comes back in through `host.deliverRemote`. The plugin calls `attach` once at install,
+ * `roomCreated`/`roomDeleted` when a room gains its first / loses its last local member, and `close`
+ * during `app.close()`.
  */
 export interface BroadcastAdapter {
   readonly name: string;
   attach(host: AdapterHost): void;
-  broadcast(data: BroadcastData, room?: string): number;
+  /** Forwards a broadcast (already delivered on this node) to the other nodes. Never throws. */
+  publish(data: BroadcastData, room?: string): void;
   roomCreated(room: string): void;
   roomDeleted(room: string): void;
   close(): Promise<void>;
@@ -79,9 +83,8 @@ export class LocalAdapter implements BroadcastAdapter {
     this.host = host;
   }
 
-  broadcast(data: BroadcastData, room?: string): number {
-    return this.host ? this.host.deliverLocal(data, room) : 0;
-  }
+  /** There is no other node. */
+  publish(): void {}
 
   roomCreated(): void {}
 

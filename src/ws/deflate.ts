@@ -415,9 +415,10 @@ export interface BroadcastTarget {
 export function deliverCompressible(
   context: DeflateContext,
   data: string | Buffer,
+  text: boolean,
   targets: Iterable<BroadcastTarget>
 ): number {
-  const opcode = typeof data === 'string' ? Opcode.Text : Opcode.Binary;
+  const opcode = text ? Opcode.Text : Opcode.Binary;
   const payload = typeof data === 'string' ? Buffer.from(data) : data;
   const compress = payload.length >= context.settings.threshold;
   const shared = new Map<number, SharedCompression>();

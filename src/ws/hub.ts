@@ -86,20 +86,30 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     if (this.connections.size === 0 && this.allClosed !== undefined) this.allClosed();
   }
 
-  /** `app.wsBroadcast`: through the adapter, which delivers locally first. */
+  /** `app.wsBroadcast`: deliver to this node's sockets, then hand the message to the adapter for the others. */
   broadcast(data: BroadcastData, room?: string): number {
     if (typeof data !== 'string' && !Buffer.isBuffer(data)) {
       throw new TypeError('wsBroadcast(): data must be a string or a Buffer');
     }
-    return this.adapter.broadcast(data, room);
+    const delivered = this.deliver(data, typeof data === 'string', room);
+    this.adapter.publish(data, room);
+    return delivered;
+  }
+
+  /** A message from another node: text arrives as the sender's UTF-8 bytes and is framed as it is. */
+  deliverRemote(payload: Buffer, text: boolean, room?: string): number {
+    return this.deliver(payload, text, room);
   }
 
   /** Frames the message once and queues the same bytes for every local recipient. */
-  deliverLocal(data: BroadcastData, room?: string): number {
+  private deliver(data: BroadcastData, text: boolean, room: string | undefined): number {
     const targets = room === undefined ? this.connections : this.rooms.members(room);
     if (targets === undefined || targets.size === 0) return 0;
-    if (this.deflate !== undefined) return deliverCompressible(this.deflate, data, targets);
-    const frame = typeof data === 'string' ? encodeTextFrame(data) : encodeFrame(Opcode.Binary, data);
+    if (this.deflate !== undefined) return deliverCompressible(this.deflate, data, text, targets);
+    const frame =
+      typeof data === 'string'
+        ? encodeTextFrame(data)
+        : encodeFrame(text ? Opcode.Text : Opcode.Binary, data);
     let delivered = 0;
     for (const connection of targets) {
       if (connection.sendFrame(frame) !== 'dropped') delivered++;

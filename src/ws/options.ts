@@ -126,7 +126,7 @@ export function resolveOptions(options: WebSocketPluginOptions = {}): PluginSett
   const policy = options.backpressurePolicy ?? DEFAULTS.backpressurePolicy;
   if (policy !== 'close' && policy !== 'drop') fail('backpressurePolicy', '"close" or "drop"', policy);
   const adapter = options.adapter;
-  if (adapter !== undefined && (typeof adapter !== 'object' || typeof adapter.broadcast !== 'function')) {
+  if (adapter !== undefined && (typeof adapter !== 'object' || typeof adapter.publish !== 'function')) {
     fail('adapter', 'a BroadcastAdapter', adapter);
   }
   const protocols = options.protocols;

@@ -1,4 +1,4 @@
-// Redis killed and restarted under two RedisAdapter nodes: local delivery goes on, then cross-node resumes.
+// Redis killed and restarted under two RedisAdapter nodes: errors counted, never thrown, then cross-node delivery resumes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RedisAdapter } from '../../src/ws/adapters/redis.js';
@@ -23,7 +23,7 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
       await server?.stop();
     });
 
-    void it('keeps local delivery, reports the outage, and resumes room and global delivery without a restart', async () => {
+    void it('reports the outage without throwing, and resumes room and global delivery without a restart', async () => {
       const pa = await connectPair(lib, server.port);
       const pb = await connectPair(lib, server.port);
       const ha = new RecordingHost('A');
@@ -36,7 +36,7 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
       b.roomCreated('r1');
       await Promise.all([a.settled(), b.settled()]);
       try {
-        a.broadcast('before', 'r1');
+        a.publish('before', 'r1');
         await until(() => hb.has('before'), { label: 'B hears A before the outage' });
 
         await server.kill();
@@ -44,9 +44,8 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
           label: 'both adapters notice the outage',
         });
 
-        const local = a.broadcast('during');
-        assert.equal(local, 1, 'local sockets are served while Redis is down');
-        assert.ok(ha.has('during'));
+        // publish never throws while Redis is down; the message is counted as lost to other nodes.
+        a.publish('during');
         const s = a.stats();
         assert.equal(s.connected, false);
         assert.ok(s.errors > 0);
@@ -67,7 +66,7 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
         await until(
           () => {
             if (hb.deliveries.some(d => String(d.data).startsWith('probe'))) return true;
-            a.broadcast(`probe ${k++}`, 'r1');
+            a.publish(`probe ${k++}`, 'r1');
             return false;
           },
           { label: 'B hears room r1 again', timeoutMs: 20_000 }
@@ -76,9 +75,9 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
         for (let i = 0; i < 30; i++) {
           const msg = `after ${i}`;
           batch.push(msg);
-          a.broadcast(msg, i % 2 ? 'r1' : undefined);
+          a.publish(msg, i % 2 ? 'r1' : undefined);
         }
-        a.broadcast('end');
+        a.publish('end');
         await until(() => hb.has('end'), { label: 'B hears the sentinel' });
         const afterOutage = hb.deliveries.map(d => String(d.data)).filter(d => !d.startsWith('probe'));
         assert.deepEqual(

@@ -9,13 +9,14 @@ import type {
   ClusterStats,
   NodeStats,
 } from '../adapter.js';
-import { sumStats } from './stats.js';
+import { AdapterMeter, sumStats } from './stats.js';
 
 /*
  * IPC messages carry this tag so the adapter never mistakes the application's own worker messages
  * for its own, and the other way round. Under the 'advanced' serialization (structured clone) a
- * Buffer crosses IPC as bytes; under the default JSON one it would become an array of numbers,
- * so in that case binary payloads travel as base64 and the worker logs how to avoid it.
+ * Buffer crosses IPC as bytes, text included (UTF-8, so receivers frame it without decoding); under
+ * the default JSON one a Buffer would become an array of numbers, so in that case text travels as a
+ * string, binary as base64, and the worker logs how to avoid it.
  */
 const TAG = 'nextrush:ws-cluster';
 /**
@@ -25,7 +26,7 @@ const TAG = 'nextrush:ws-cluster';
 const IPC_MODE_ENV = 'NEXTRUSH_WS_CLUSTER_IPC';
 
 type Wire =
-  | { tag: typeof TAG; op: 'broadcast'; room?: string; data: string | Uint8Array; b64?: true }
+  | { tag: typeof TAG; op: 'broadcast'; room?: string; data: string | Uint8Array; text: boolean; b64?: true }
   | { tag: typeof TAG; op: 'join' | 'leave'; room: string }
   /** worker -> primary: "collect everyone's stats for me"; primary -> worker: "report yours". */
   | { tag: typeof TAG; op: 'collect' | 'report?'; id: number }
@@ -65,10 +66,7 @@ export class ClusterAdapter implements BroadcastAdapter {
   private readonly statsTimeoutMs: number;
   private readonly waiting = new Map<number, (perNode: NodeStats[] | undefined) => void>();
   private requestSeq = 0;
-  private published = 0;
-  private received = 0;
-  private errors = 0;
-  private lastError: string | undefined;
+  private readonly meter: AdapterMeter;
   private base64 = false;
   private closed = false;
   private readonly onMessage = (msg: unknown) => this.handle(msg);
@@ -86,11 +84,13 @@ export class ClusterAdapter implements BroadcastAdapter {
   constructor(options: ClusterAdapterOptions = {}) {
     this.statsTimeoutMs = options.statsTimeoutMs ?? 2000;
     this.nodeId = cluster.isWorker && cluster.worker ? `worker-${cluster.worker.id}` : `pid-${process.pid}`;
+    this.meter = new AdapterMeter('cluster adapter', this.nodeId, 'other workers miss messages');
   }
 
   attach(host: AdapterHost): void {
     if (this.host) throw new Error('ClusterAdapter is already attached');
     this.host = host;
+    this.meter.host = host;
     if (!this.linked()) {
       host.log('warn', 'cluster adapter: not a cluster worker; broadcasts stay in this process');
       return;
@@ -103,17 +103,18 @@ export class ClusterAdapter implements BroadcastAdapter {
     for (const room of host.localRooms()) this.send({ tag: TAG, op: 'join', room });
   }
 
-  broadcast(data: BroadcastData, room?: string): number {
-    const local = this.host ? this.host.deliverLocal(data, room) : 0;
-    if (this.closed || !this.linked()) return local;
-    const msg: Wire = { tag: TAG, op: 'broadcast', data };
+  publish(data: BroadcastData, room?: string): void {
+    if (this.closed || !this.linked()) return;
+    const text = typeof data === 'string';
+    const msg: Wire = { tag: TAG, op: 'broadcast', data, text };
     if (room !== undefined) msg.room = room;
-    if (typeof data !== 'string' && this.base64) {
+    if (!this.base64) {
+      if (text) msg.data = Buffer.from(data);
+    } else if (!text) {
       msg.data = data.toString('base64');
       msg.b64 = true;
     }
-    if (this.send(msg)) this.published++;
-    return local;
+    if (this.send(msg)) this.meter.published++;
   }
 
   roomCreated(room: string): void {
@@ -135,14 +136,7 @@ export class ClusterAdapter implements BroadcastAdapter {
   }
 
   stats(): AdapterStats {
-    const s: AdapterStats = {
-      published: this.published,
-      received: this.received,
-      errors: this.errors,
-      connected: !this.closed && this.linked() && process.connected === true,
-    };
-    if (this.lastError !== undefined) s.lastError = this.lastError;
-    return s;
+    return this.meter.stats(!this.closed && this.linked() && process.connected === true);
   }
 
   clusterStats(): Promise<ClusterStats> {
@@ -167,22 +161,21 @@ export class ClusterAdapter implements BroadcastAdapter {
   }
 
   private ownStats(): NodeStats {
-    const local = this.host ? this.host.localStats() : { nodeId: this.nodeId, connections: 0, rooms: {} };
-    return { nodeId: this.nodeId, connections: local.connections, rooms: { ...local.rooms } };
+    return this.meter.nodeStats();
   }
 
   private handle(msg: unknown): void {
     if (!isWire(msg) || this.closed) return;
     switch (msg.op) {
       case 'broadcast': {
-        this.received++;
-        let data: BroadcastData;
-        if (typeof msg.data === 'string') data = msg.b64 ? Buffer.from(msg.data, 'base64') : msg.data;
+        this.meter.received++;
+        let payload: Buffer;
+        if (typeof msg.data === 'string') payload = Buffer.from(msg.data, msg.b64 ? 'base64' : 'utf8');
         else
-          data = Buffer.isBuffer(msg.data)
+          payload = Buffer.isBuffer(msg.data)
             ? msg.data
             : Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
-        this.host?.deliverLocal(data, msg.room);
+        this.host?.deliverRemote(payload, msg.text, msg.room);
         return;
       }
       case 'report?':
@@ -202,16 +195,13 @@ export class ClusterAdapter implements BroadcastAdapter {
     // With a callback, a failed send is reported here instead of as an 'error' event on process.
     process.send(msg, undefined, {}, (err: Error | null) => {
       if (err) this.fail(err);
+      else this.meter.healthy();
     });
     return true;
   }
 
   private fail(err: Error): void {
-    this.errors++;
-    this.lastError = err.message;
-    this.host?.log('error', 'cluster adapter: IPC error; other workers miss this message', {
-      error: err.message,
-    });
+    this.meter.fail(err, 'IPC');
   }
 }
 

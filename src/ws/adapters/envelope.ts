@@ -78,8 +78,3 @@ export function decode(buf: Buffer): Envelope | undefined {
   }
   return { kind, nodeId, room, payload: buf.subarray(at) };
 }
-
-/** The message as the sender gave it: text back to a string, binary as a view on the envelope. */
-export function payloadOf(env: Envelope): BroadcastData {
-  return env.kind === Kind.Text ? env.payload.toString('utf8') : env.payload;
-}

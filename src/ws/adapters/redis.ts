@@ -8,8 +8,8 @@ import type {
   ClusterStats,
   NodeStats,
 } from '../adapter.js';
-import { decode, encode, encodeBroadcast, Kind, payloadOf } from './envelope.js';
-import { sumStats } from './stats.js';
+import { decode, encode, encodeBroadcast, Kind } from './envelope.js';
+import { AdapterMeter, errorMessage, sumStats } from './stats.js';
 import type { Envelope } from './envelope.js';
 
 /*
@@ -133,10 +133,6 @@ function isNodeStats(v: unknown): v is NodeStats {
   );
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * Broadcast adapter over Redis pub/sub. Channels: `<prefix>:all` for everyone, `<prefix>:room:<room>`
  * per room (subscribed only while the room has local members), `<prefix>:ctl` for stats requests and
@@ -158,12 +154,7 @@ export class RedisAdapter implements BroadcastAdapter {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly collectors = new Map<number, StatsCollector>();
   private requestSeq = 0;
-  private published = 0;
-  private received = 0;
-  private errors = 0;
-  private lastError: string | undefined;
-  /** True after an error was logged and until the transport is healthy again: one loud line per outage. */
-  private degraded = false;
+  private readonly meter: AdapterMeter;
   private closed = false;
 
   constructor(options: RedisAdapterOptions) {
@@ -176,6 +167,11 @@ export class RedisAdapter implements BroadcastAdapter {
       throw new RangeError('nodeId must be 1..255 bytes');
     }
     this.statsTimeoutMs = options.statsTimeoutMs ?? 1000;
+    this.meter = new AdapterMeter(
+      'redis adapter',
+      this.nodeId,
+      'local delivery continues, other nodes miss messages'
+    );
     this.pub = wrap(options.pub, () => {});
     this.sub = wrap(options.sub, msg => this.onMessage(msg));
   }
@@ -183,6 +179,7 @@ export class RedisAdapter implements BroadcastAdapter {
   attach(host: AdapterHost): void {
     if (this.host) throw new Error('RedisAdapter is already attached');
     this.host = host;
+    this.meter.host = host;
     // Our error listeners also keep an unhandled client 'error' event from crashing the process.
     this.unwatch.push(
       this.pub.watch(
@@ -204,19 +201,16 @@ export class RedisAdapter implements BroadcastAdapter {
     this.track(this.sub.subscribe([...this.channels]), 'subscribe');
   }
 
-  broadcast(data: BroadcastData, room?: string): number {
-    const local = this.host ? this.host.deliverLocal(data, room) : 0;
-    if (this.closed) return local;
+  publish(data: BroadcastData, room?: string): void {
+    if (this.closed) return;
     let envelope: Buffer;
     try {
       envelope = encodeBroadcast(this.nodeId, data, room);
     } catch (err) {
       this.fail(err, 'encode');
-      return local;
+      return;
     }
-    const channel = room === undefined ? this.globalChannel() : this.roomChannel(room);
-    this.publish(channel, envelope);
-    return local;
+    this.send(room === undefined ? this.globalChannel() : this.roomChannel(room), envelope);
   }
 
   roomCreated(room: string): void {
@@ -259,14 +253,7 @@ export class RedisAdapter implements BroadcastAdapter {
   }
 
   stats(): AdapterStats {
-    const s: AdapterStats = {
-      published: this.published,
-      received: this.received,
-      errors: this.errors,
-      connected: !this.closed && this.pub.ready() && this.sub.ready(),
-    };
-    if (this.lastError !== undefined) s.lastError = this.lastError;
-    return s;
+    return this.meter.stats(!this.closed && this.pub.ready() && this.sub.ready());
   }
 
   /**
@@ -308,11 +295,10 @@ export class RedisAdapter implements BroadcastAdapter {
   }
 
   private ownStats(): NodeStats {
-    const local = this.host ? this.host.localStats() : { nodeId: this.nodeId, connections: 0, rooms: {} };
-    return { nodeId: this.nodeId, connections: local.connections, rooms: { ...local.rooms } };
+    return this.meter.nodeStats();
   }
 
-  private publish(channel: string, envelope: Buffer): void {
+  private send(channel: string, envelope: Buffer): void {
     // The clients' offline queues would hold every message of an outage and replay it minutes late;
     // a broadcast is live data, so while Redis is away it is dropped and counted instead.
     if (!this.pub.ready()) {
@@ -321,8 +307,8 @@ export class RedisAdapter implements BroadcastAdapter {
     }
     this.pub.publish(channel, envelope).then(
       () => {
-        this.published++;
-        if (this.degraded && this.sub.ready()) this.recovered();
+        this.meter.published++;
+        if (this.sub.ready()) this.meter.healthy();
       },
       (err: unknown) => this.fail(err, 'publish')
     );
@@ -336,7 +322,7 @@ export class RedisAdapter implements BroadcastAdapter {
       this.dispatch(env);
     } catch (err) {
       // Never let an exception escape into the client's reply parser.
-      this.host?.log('error', 'redis adapter: handling a message failed', { error: message(err) });
+      this.host?.log('error', 'redis adapter: handling a message failed', { error: errorMessage(err) });
     }
   }
 
@@ -344,8 +330,8 @@ export class RedisAdapter implements BroadcastAdapter {
     switch (env.kind) {
       case Kind.Text:
       case Kind.Binary:
-        this.received++;
-        this.host?.deliverLocal(payloadOf(env), env.room);
+        this.meter.received++;
+        this.host?.deliverRemote(env.payload, env.kind === Kind.Text, env.room);
         return;
       case Kind.StatsRequest: {
         const body = JSON.stringify({ requestId: Number(env.payload.toString()), stats: this.ownStats() });
@@ -374,14 +360,7 @@ export class RedisAdapter implements BroadcastAdapter {
   }
 
   private onReady(): void {
-    if (this.degraded && this.pub.ready() && this.sub.ready()) this.recovered();
-  }
-
-  private recovered(): void {
-    this.degraded = false;
-    this.host?.log('info', 'redis adapter: connection restored, cross-node delivery resumed', {
-      nodeId: this.nodeId,
-    });
+    if (this.pub.ready() && this.sub.ready()) this.meter.healthy();
   }
 
   private track(p: Promise<unknown>, what: string): void {
@@ -394,19 +373,7 @@ export class RedisAdapter implements BroadcastAdapter {
   }
 
   private fail(err: unknown, what: string): void {
-    this.errors++;
-    this.lastError = `${what}: ${message(err)}`;
-    const fields = { nodeId: this.nodeId, error: this.lastError, errors: this.errors };
-    if (this.degraded) {
-      this.host?.log('debug', 'redis adapter: transport error', fields);
-      return;
-    }
-    this.degraded = true;
-    this.host?.log(
-      'error',
-      'redis adapter: transport error; local delivery continues, other nodes miss messages',
-      fields
-    );
+    this.meter.fail(err, what);
   }
 
   private globalChannel(): string {

@@ -1,8 +1,12 @@
 // A small real AdapterHost for adapter-level tests: records what it delivers, has rooms and stats.
-import type { AdapterHost, BroadcastData, NodeStats } from '../../../src/ws/adapter.js';
+import type { AdapterHost, NodeStats } from '../../../src/ws/adapter.js';
 
 export interface Delivery {
-  data: BroadcastData;
+  /** The bytes as the adapter handed them over. */
+  payload: Buffer;
+  text: boolean;
+  /** The message as the application would read it: text decoded, binary as the bytes. */
+  data: string | Buffer;
   room: string | undefined;
 }
 
@@ -23,8 +27,8 @@ export class RecordingHost implements AdapterHost {
     public connections = 1
   ) {}
 
-  deliverLocal(data: BroadcastData, room?: string): number {
-    this.deliveries.push({ data, room });
+  deliverRemote(payload: Buffer, text: boolean, room?: string): number {
+    this.deliveries.push({ payload, text, data: text ? payload.toString('utf8') : payload, room });
     return room === undefined ? this.connections : (this.rooms.get(room) ?? 0);
   }
 
