@@ -40,5 +40,15 @@ export type {
   PerMessageDeflateOptions,
   CompressionStats,
 } from './ws/types.js';
+export { rateLimit, wsRateLimit, type RateLimitOptions } from './ws/limits/middleware.js';
+export type {
+  ClientLimit,
+  ClientLimitsOptions,
+  ClientRefusalEvent,
+  LimitStats,
+  MessageLimit,
+  MessageLimitEvent,
+  MessageRateOptions,
+} from './ws/limits/types.js';
 export { CloseCode } from './protocol/close-codes.js';
 export { ProtocolError, ProtocolErrors, type ProtocolErrorCode } from './protocol/errors.js';

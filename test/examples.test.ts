@@ -156,6 +156,35 @@ describe('examples', () => {
     await stop(e);
   });
 
+  it('rate-limit: the sixth connection in a minute is closed with 1008; HTTP past 30 a minute gets 429', async () => {
+    const e = await startExample('rate-limit');
+    const url = `ws://127.0.0.1:${e.port}/ws`;
+    for (let i = 0; i < 5; i++) {
+      const ok = await open(url);
+      ok.ws.send(`echo ${i}`);
+      assert.equal(await ok.next(), `echo ${i}`);
+      ok.ws.close();
+      await ok.closed;
+    }
+    const limited = await open(url);
+    assert.deepEqual(await limited.closed, { code: 1008, reason: 'Rate limit exceeded' });
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 31; i++) {
+      last = await request(e.port, '/hello');
+      statuses.push(last.status);
+    }
+    assert.deepEqual(statuses.slice(0, 30), Array<number>(30).fill(200));
+    assert.equal(last?.status, 429);
+    // One request refills every 2 s; the 30 requests took part of that already.
+    assert.ok(
+      ['1', '2'].includes(String(last?.headers['retry-after'])),
+      String(last?.headers['retry-after'])
+    );
+    assert.equal((last?.json() as { error: { code?: string } }).error.code, 'ERR_RATE_LIMITED');
+    await stop(e);
+  });
+
   it('streaming: stream-started, then data points with the same streamId', async () => {
     const e = await startExample('streaming');
     const c = await open(`ws://127.0.0.1:${e.port}/stream/data`);

@@ -74,7 +74,7 @@ function resolveDeflate(value: unknown): DeflateSettings | undefined {
   };
 }
 
-function fail(name: string, expectation: string, value: unknown): never {
+export function fail(name: string, expectation: string, value: unknown): never {
   throw new TypeError(`WebSocketPlugin: option "${name}" must be ${expectation} (got ${describe(value)})`);
 }
 
@@ -88,7 +88,7 @@ function describe(value: unknown): string {
   }
 }
 
-function integer(
+export function integer(
   name: string,
   value: unknown,
   fallback: number,
