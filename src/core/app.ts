@@ -1,26 +1,30 @@
-// The application: middleware chain, routes, request handling, listen/close and the plugin hooks.
-import { createServer } from 'node:http';
+// The application: middleware chain, routes, request handling, listen/attach/close and the plugin hooks.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { hasBody, readBody } from './body.js';
 import { compose } from './compose.js';
-import { contextClassFor, type BaseContext, type ContextClass } from './context.js';
+import { contextClassFor, type BaseContext, type ContextClass, type Resolve } from './context.js';
 import { logError, sendError } from './error-response.js';
 import { Errors } from './errors.js';
-import { AppResponse, asResponse } from './response.js';
-import { HttpRoutes, dispatchRoute } from './routes.js';
-import { shutdown } from './shutdown.js';
+import { asResponse, type AppResponse } from './response.js';
+import { HttpRoutes, NONE, answerUnrouted, type RouteResult } from './routes.js';
+import { createServerFor, listenArguments } from './server.js';
+import { InFlight, shutdown } from './shutdown.js';
 import type {
   AppOptions,
   Application,
   CoreApplication,
   Context,
   CloseHook,
+  ListenOptions,
   Middleware,
   Plugin,
+  Response,
   RouteArgs,
   UpgradeHandler,
+  UpgradeProtocol,
+  UpgradeRoute,
 } from './types.js';
-import { createUpgradeListener } from './upgrade.js';
+import { createUpgradeListener, type PendingSocket, type UpgradeHost } from './upgrade.js';
 
 export const DEFAULTS = {
   bodyLimit: 1024 * 1024,
@@ -32,18 +36,25 @@ export const DEFAULTS = {
   trustProxy: false,
 } as const satisfies Required<AppOptions>;
 
-class App implements CoreApplication {
+type Chain = (ctx: Context) => Promise<void>;
+
+/** The upgrade being served by a context, for the end of its chain. */
+const upgrades = new WeakMap<BaseContext, { protocol: UpgradeProtocol; socket: PendingSocket }>();
+
+class App implements CoreApplication, UpgradeHost {
   readonly context: Record<string, unknown>;
   readonly plugins: string[] = [];
+  readonly handlers: (UpgradeHandler | UpgradeProtocol)[] = [];
   private readonly config: Required<AppOptions>;
   private readonly Context: ContextClass;
   private readonly middleware: Middleware[] = [];
   private readonly routes = new HttpRoutes();
-  private chain: ((ctx: Context) => Promise<void>) | undefined;
+  private httpChain: Chain | undefined;
+  private upgradeChain: Chain | undefined;
   private readonly serverHooks: ((server: Server) => void)[] = [];
-  private readonly upgradeHandlers: UpgradeHandler[] = [];
   private readonly closeHooks: CloseHook[] = [];
-  private readonly inFlight = new Set<ServerResponse>();
+  private readonly inFlight = new InFlight();
+  private readonly resolveHttp: Resolve = (method, path) => this.routes.resolve(method, path);
   private serverRef: Server | undefined;
   private closePromise: Promise<void> | undefined;
 
@@ -64,7 +75,7 @@ class App implements CoreApplication {
   use(middleware: Middleware): this {
     if (typeof middleware !== 'function') throw new TypeError('app.use() expects a function');
     this.middleware.push(middleware);
-    this.chain = undefined;
+    this.httpChain = this.upgradeChain = undefined;
     return this;
   }
 
@@ -116,8 +127,8 @@ class App implements CoreApplication {
     if (this.serverRef) hook(this.serverRef);
   }
 
-  onUpgrade(handler: UpgradeHandler): void {
-    this.upgradeHandlers.push(handler);
+  onUpgrade(handler: UpgradeHandler | UpgradeProtocol): void {
+    this.handlers.push(handler);
   }
 
   onClose(hook: CloseHook): void {
@@ -134,36 +145,35 @@ class App implements CoreApplication {
     };
   }
 
-  listen(port?: number, hostOrCallback?: string | (() => void), callback?: () => void): Server {
-    if (this.serverRef) throw new Error('listen() was already called');
-    if (this.closing) throw new Error('listen() after close()');
-    const host = typeof hostOrCallback === 'string' ? hostOrCallback : undefined;
-    const cb = typeof hostOrCallback === 'function' ? hostOrCallback : callback;
-    const { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval } = this.config;
-    // The subclass carries the ctx.res helpers on its prototype; Node's typings cannot express it.
-    const server = createServer(
-      {
-        ServerResponse: AppResponse as unknown as typeof ServerResponse,
-        headersTimeout,
-        requestTimeout,
-        connectionsCheckingInterval,
-      },
-      this.callback()
-    );
-    server.keepAliveTimeout = keepAliveTimeout;
+  listen(
+    portOrOptions?: number | ListenOptions,
+    hostOrCallback?: string | (() => void),
+    callback?: () => void
+  ): Server {
+    this.assertNoServer('listen');
+    const { options, callback: cb } = listenArguments(portOrOptions, hostOrCallback, callback);
+    const server = this.attach(createServerFor(options, this.config));
+    const { port = 0, host, backlog } = options;
+    server.listen({ port, host, backlog }, cb);
+    return server;
+  }
+
+  /** The one place a server gets the app's request and upgrade listeners, whoever created it. */
+  attach(server: Server): Server {
+    this.assertNoServer('attach');
+    server.on('request', this.callback());
     server.on(
       'upgrade',
-      createUpgradeListener(
-        this.upgradeHandlers,
-        () => this.closing,
-        () => server.maxHeadersCount
-      )
+      createUpgradeListener(this, () => server.maxHeadersCount)
     );
     this.serverRef = server;
     for (const hook of this.serverHooks) hook(server);
-    if (host === undefined) server.listen(port ?? 0, cb);
-    else server.listen(port ?? 0, host, cb);
     return server;
+  }
+
+  private assertNoServer(method: string): void {
+    if (this.serverRef) throw new Error(`${method}(): the app already has a server`);
+    if (this.closing) throw new Error(`${method}() after close()`);
   }
 
   close(): Promise<void> {
@@ -177,35 +187,78 @@ class App implements CoreApplication {
 
   private async handle(req: IncomingMessage, rawRes: ServerResponse): Promise<void> {
     const res = asResponse(rawRes);
-    const ctx = new this.Context(this.asApplication(), req, res, this.config.trustProxy);
-    this.track(res);
+    const ctx = new this.Context(this.asApplication(), req, res, this.config.trustProxy, this.resolveHttp);
+    this.inFlight.add(res);
     try {
       if (this.closing) res.setHeader('Connection', 'close');
-      ctx.route = this.routes.resolve(ctx.method, ctx.path);
-      if (ctx.route.kind === 'handler') ctx.params = ctx.route.params;
-      if (hasBody(req)) ctx.body = await readBody(req, this.config.bodyLimit);
-      await (this.chain ??= compose([...this.middleware, dispatchRoute]))(ctx as unknown as Context);
+      await (this.httpChain ??= compose([...this.middleware, this.dispatchHttp]))(ctx as unknown as Context);
       if (!res.headersSent && !res.writableEnded) this.unanswered(ctx);
     } catch (err) {
-      sendError(res, err, `${ctx.method} ${ctx.path}`);
+      sendError(res, err, `${ctx.method} ${ctx.path}`, !req.complete);
+    }
+  }
+
+  /** The end of the HTTP chain: route the current path, read the body the handler needs, run it. */
+  private readonly dispatchHttp: Middleware = async (ctx, next) => {
+    const route = (ctx as unknown as BaseContext).currentRoute() as RouteResult;
+    if (route.kind !== 'handler') return answerUnrouted(route, ctx, next);
+    if (hasBody(ctx.req)) ctx.body = await readBody(ctx.req, this.config.bodyLimit);
+    return route.handler(ctx, next);
+  };
+
+  /** Serves an upgrade request that `protocol` claimed: the app's chain, then `protocol.accept`. */
+  serve(protocol: UpgradeProtocol, req: IncomingMessage, socket: PendingSocket): void {
+    const resolve: Resolve = (_method, path) => protocol.match(path) ?? NONE;
+    const res = socket.res as AppResponse & Response;
+    const ctx = new this.Context(this.asApplication(), req, res, this.config.trustProxy, resolve);
+    upgrades.set(ctx, { protocol, socket });
+    this.inFlight.add(socket);
+    socket.onTake = () => this.inFlight.delete(socket);
+    this.runUpgrade(protocol, ctx, socket).catch((err: unknown) => {
+      logError(err, 'upgrade error response failed');
+      socket.destroy();
+    });
+  }
+
+  private async runUpgrade(
+    protocol: UpgradeProtocol,
+    ctx: BaseContext,
+    socket: PendingSocket
+  ): Promise<void> {
+    try {
+      protocol.prepare?.(ctx as unknown as Context);
+      await (this.upgradeChain ??= compose([...this.middleware, dispatchUpgrade]))(ctx as unknown as Context);
+      if (socket.isTaken || socket.closed) return;
+      if (!ctx.res.headersSent && !ctx.res.writableEnded) this.unanswered(ctx);
+    } catch (err) {
+      if (socket.isTaken) {
+        logError(err, `upgrade of ${ctx.path} failed after the protocol took the socket`);
+        socket.destroy();
+      } else if (!socket.closed) sendError(ctx.res, err, `upgrade ${ctx.path}`, false);
     }
   }
 
   /** The chain finished without a response: never let the request hang. */
   private unanswered(ctx: BaseContext): void {
-    if (ctx.route.kind === 'none') throw Errors.notFound(ctx.path);
+    if (ctx.currentRoute() === NONE) throw Errors.notFound(ctx.path);
     if (ctx.statusSet) {
       ctx.res.end();
       return;
     }
     throw Errors.noResponse();
   }
-
-  private track(res: ServerResponse): void {
-    this.inFlight.add(res);
-    res.once('close', () => this.inFlight.delete(res));
-  }
 }
+
+/** The end of an upgrade request's chain, where a route handler would run: the protocol accepts or refuses. */
+const dispatchUpgrade: Middleware = async (ctx, next) => {
+  const base = ctx as unknown as BaseContext;
+  const upgrade = upgrades.get(base);
+  const route = base.currentRoute();
+  if (upgrade === undefined || route === NONE) return next();
+  if (upgrade.socket.closed) return undefined;
+  await upgrade.protocol.accept(ctx, route as UpgradeRoute, upgrade.socket);
+  return undefined;
+};
 
 function definedOnly(options: AppOptions): AppOptions {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));

@@ -1,35 +1,65 @@
 // The per-request context. Each app gets its own subclass whose prototype is `app.context` (Koa semantics).
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { HttpError } from './errors.js';
-import { NONE, type RouteResult } from './routes.js';
 import { parseQuery, type QueryObject } from './query.js';
 import type { Application, CoreContext, Response } from './types.js';
+
+/** What routing found for a method and path; only `params` matters to the context itself. */
+export interface Routed {
+  readonly kind?: string;
+  readonly params?: Record<string, string>;
+}
+
+/** Routes a method and path: the app's HTTP routes, or an upgrade protocol's endpoints. May throw HttpError. */
+export type Resolve = (method: string, path: string) => Routed;
 
 export class BaseContext implements CoreContext {
   readonly req: IncomingMessage;
   readonly res: Response;
   readonly app: Application;
-  readonly path: string;
-  params: Record<string, string> = {};
   body: unknown = undefined;
   state: Record<string, unknown> = {};
   /** True once someone assigned `ctx.status`; an unanswered request then ends with that status. */
   statusSet = false;
-  /** Routing decision, made before the middleware chain so every middleware sees `params`. */
-  route: RouteResult = NONE;
+  private pathValue: string;
   private rawQuery: string;
   private parsedQuery: QueryObject | undefined;
   private readonly trustProxy: boolean;
+  private readonly resolve: Resolve;
+  /** The route of `routedPath`, resolved lazily: middleware may rewrite the URL before routing. */
+  private routed: Routed | undefined;
+  private routedPath = '';
+  private ownParams: Record<string, string> | undefined;
 
-  constructor(app: Application, req: IncomingMessage, res: Response, trustProxy: boolean) {
+  constructor(app: Application, req: IncomingMessage, res: Response, trustProxy: boolean, resolve: Resolve) {
     this.app = app;
     this.req = req;
     this.res = res;
     this.trustProxy = trustProxy;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    this.path = q === -1 ? url : url.slice(0, q);
-    this.rawQuery = q === -1 ? '' : url.slice(q + 1);
+    this.resolve = resolve;
+    [this.pathValue, this.rawQuery] = splitTarget(req.url ?? '/');
+  }
+
+  /** The routing decision for the current method and path, made on first use and again after a rewrite. */
+  currentRoute(): Routed {
+    if (this.routed === undefined || this.routedPath !== this.pathValue) {
+      this.routedPath = this.pathValue;
+      this.ownParams = undefined;
+      this.routed = undefined;
+      this.routed = this.resolve(this.method, this.pathValue);
+    }
+    return this.routed;
+  }
+
+  /** Parameters of the route that serves the current path (routing happens on first access). */
+  get params(): Record<string, string> {
+    const route = this.currentRoute();
+    return (this.ownParams ??= route.params ?? {});
+  }
+
+  set params(value: Record<string, string>) {
+    this.currentRoute();
+    this.ownParams = value;
   }
 
   get status(): number {
@@ -47,6 +77,24 @@ export class BaseContext implements CoreContext {
 
   get url(): string {
     return this.req.url ?? '/';
+  }
+
+  /** Rewrites the request target; routing, `path`, `query` and `params` follow the new URL. */
+  set url(value: string) {
+    if (typeof value !== 'string' || !value.startsWith('/'))
+      throw new TypeError('ctx.url must be a path starting with "/"');
+    this.req.url = value;
+    [this.pathValue, this.rawQuery] = splitTarget(value);
+    this.parsedQuery = undefined;
+  }
+
+  get path(): string {
+    return this.pathValue;
+  }
+
+  /** Rewrites the path and keeps the query string. */
+  set path(value: string) {
+    this.url = this.rawQuery === '' ? value : `${value}?${this.rawQuery}`;
   }
 
   get headers(): IncomingHttpHeaders {
@@ -76,8 +124,33 @@ export class BaseContext implements CoreContext {
   }
 }
 
+/**
+ * Path and query string of a request target. RFC 9112 3.2.2: a server MUST accept the absolute-form
+ * (`http://host/path`); its path is routed like the origin-form's. Anything else (`*`, garbage) is kept
+ * as it is and matches no route.
+ */
+function splitTarget(url: string): [path: string, query: string] {
+  if (!url.startsWith('/')) {
+    try {
+      const { pathname, search } = new URL(url);
+      if (pathname.startsWith('/')) return [pathname, search.slice(1)];
+    } catch {
+      // not absolute-form either
+    }
+    return [url, ''];
+  }
+  const q = url.indexOf('?');
+  return q === -1 ? [url, ''] : [url.slice(0, q), url.slice(q + 1)];
+}
+
 export interface ContextClass {
-  new (app: Application, req: IncomingMessage, res: Response, trustProxy: boolean): BaseContext;
+  new (
+    app: Application,
+    req: IncomingMessage,
+    res: Response,
+    trustProxy: boolean,
+    resolve: Resolve
+  ): BaseContext;
   readonly prototype: BaseContext;
 }
 

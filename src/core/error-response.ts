@@ -13,7 +13,11 @@ export function logError(err: unknown, where: string): void {
   process.stderr.write(`[nextrush] ${where}: ${detail}\n`);
 }
 
-export function sendError(res: ServerResponse, err: unknown, where: string): void {
+/**
+ * Answers `err` on `res`. `unreadBody` says the request body was not read (the chain refused it first):
+ * the connection then closes after the answer instead of reading the body to reuse it.
+ */
+export function sendError(res: ServerResponse, err: unknown, where: string, unreadBody = false): void {
   if (res.headersSent) {
     // The status line is gone; the only honest signal left is an incomplete response.
     if (!res.writableEnded) res.destroy();
@@ -33,7 +37,8 @@ export function sendError(res: ServerResponse, err: unknown, where: string): voi
   res.statusCode = status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(payload));
-  // After 413 the unread body is still on the wire; closing is cheaper than draining an abuser.
-  if (status === 413) res.setHeader('Connection', 'close');
+  // After 413, or a refusal before the body was read, the body is still on the wire: closing is
+  // cheaper than reading it (Node would drain it to reuse a keep-alive connection).
+  if (status === 413 || unreadBody) res.setHeader('Connection', 'close');
   res.end(payload);
 }

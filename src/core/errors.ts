@@ -45,6 +45,7 @@ export const Errors = {
       code: 'ERR_METHOD_NOT_ALLOWED',
       headers: { Allow: allow },
     }),
+  badTarget: () => new HttpError(400, 'Malformed request target', { code: 'ERR_BAD_TARGET' }),
   malformedPath: () => new HttpError(400, 'Malformed URL escape in path', { code: 'ERR_MALFORMED_PATH' }),
   invalidJson: (detail: string) =>
     new HttpError(400, `Invalid JSON body: ${detail}`, { code: 'ERR_INVALID_JSON' }),

@@ -1,14 +1,8 @@
-// HTTP routing on top of the path Router: per-path method tables, HEAD -> GET fallback, 405 with Allow.
+// HTTP routing on top of the path Router: one path tree per method, HEAD -> GET fallback, 405 with Allow.
 import { compose } from './compose.js';
 import { Errors } from './errors.js';
 import { Router } from './router.js';
-import type { BaseContext } from './context.js';
 import type { Middleware } from './types.js';
-
-interface MethodTable {
-  byMethod: Map<string, Middleware>;
-  any: Middleware | undefined;
-}
 
 /** What routing decided for one request. */
 export type RouteResult =
@@ -19,8 +13,15 @@ export type RouteResult =
 
 export const NONE: RouteResult = { kind: 'none' };
 
+/** Key of the routes added with `app.all()`: they answer any method that has no route of its own. */
+const ANY = '*';
+
+/**
+ * Routes match by method first: each method has its own path tree, so `GET /x/:id` and `POST /x/*`
+ * both answer. A path matched only by other methods' trees answers 405 (or 204 for OPTIONS) with `Allow`.
+ */
 export class HttpRoutes {
-  private readonly router = new Router<MethodTable>();
+  private readonly byMethod = new Map<string, Router<Middleware>>();
 
   add(method: string | undefined, path: string, handlers: Middleware[]): void {
     if (typeof path !== 'string') throw new TypeError('Route path must be a string');
@@ -28,38 +29,47 @@ export class HttpRoutes {
     for (const h of handlers)
       if (typeof h !== 'function') throw new TypeError(`Route ${path}: handler is not a function`);
     const handler = handlers.length === 1 ? handlers[0] : compose(handlers);
-    let table = this.router.get(path);
-    if (!table) this.router.add(path, (table = { byMethod: new Map(), any: undefined }));
-    if (method === undefined) table.any = handler;
-    else table.byMethod.set(method, handler);
+    const key = method ?? ANY;
+    let router = this.byMethod.get(key);
+    if (!router) this.byMethod.set(key, (router = new Router<Middleware>()));
+    router.add(path, handler);
   }
 
-  /** May throw HttpError 400 for a malformed %-escape in a parameter. */
+  /**
+   * The method's own routes first, then GET for HEAD, then `all()` routes. May throw HttpError 400 for
+   * a malformed %-escape in a parameter.
+   */
   resolve(method: string, path: string): RouteResult {
-    const match = this.router.find(path);
-    if (!match) return NONE;
-    const table = match.value;
-    const handler =
-      table.byMethod.get(method) ?? (method === 'HEAD' ? table.byMethod.get('GET') : undefined) ?? table.any;
-    if (handler) return { kind: 'handler', handler, params: match.params };
-    const allow = allowed(table);
+    const match =
+      this.byMethod.get(method)?.find(path) ??
+      (method === 'HEAD' ? this.byMethod.get('GET')?.find(path) : undefined) ??
+      this.byMethod.get(ANY)?.find(path);
+    if (match) return { kind: 'handler', handler: match.value, params: match.params };
+    const allow = this.allowed(path);
+    if (allow === undefined) return NONE;
     return method === 'OPTIONS' ? { kind: 'options', allow } : { kind: 'not-allowed', allow };
   }
+
+  /** The `Allow` value for a path no route of the request's method matches, or undefined for none. */
+  private allowed(path: string): string | undefined {
+    const methods = new Set<string>();
+    for (const [method, router] of this.byMethod) {
+      if (method !== ANY && router.find(path) !== null) methods.add(method);
+    }
+    if (methods.size === 0) return undefined;
+    if (methods.has('GET')) methods.add('HEAD');
+    methods.add('OPTIONS');
+    return [...methods].join(', ');
+  }
 }
 
-function allowed(table: MethodTable): string {
-  const methods = new Set(table.byMethod.keys());
-  if (methods.has('GET')) methods.add('HEAD');
-  methods.add('OPTIONS');
-  return [...methods].join(', ');
-}
-
-/** The last middleware of the chain: runs the route matched before the chain, or answers OPTIONS / 405. */
-export const dispatchRoute: Middleware = (ctx, next) => {
-  const route = (ctx as unknown as BaseContext).route;
+/** Answers what routing decided when no handler matched: OPTIONS 204 / 405 with Allow, else next(). */
+export function answerUnrouted(
+  route: RouteResult,
+  ctx: Parameters<Middleware>[0],
+  next: () => Promise<void>
+) {
   switch (route.kind) {
-    case 'handler':
-      return route.handler(ctx, next);
     case 'options':
       ctx.res.statusCode = 204;
       ctx.res.setHeader('Allow', route.allow);
@@ -70,4 +80,4 @@ export const dispatchRoute: Middleware = (ctx, next) => {
     default:
       return next();
   }
-};
+}

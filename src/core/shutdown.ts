@@ -1,12 +1,55 @@
 // Graceful shutdown: stop accepting, drop idle keep-alive sockets, run close hooks, drain, then destroy.
-import type { Server, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import { logError } from './error-response.js';
 import type { CloseHook } from './types.js';
+
+/** A response (or an upgrade socket still in the middleware chain) that emits 'close' once, when done. */
+export interface Closable {
+  once(event: 'close', listener: () => void): unknown;
+  destroy(): unknown;
+}
+
+/**
+ * What is in flight. One 'close' listener per item for its whole life, and one waiter list for drain:
+ * waiting costs nothing per item and per pass (a listener per item per pass was O(N²) and tripped
+ * MaxListenersExceededWarning).
+ */
+export class InFlight {
+  private readonly items = new Set<Closable>();
+  private waiters: (() => void)[] = [];
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  add(item: Closable): void {
+    this.items.add(item);
+    item.once('close', () => this.delete(item));
+  }
+
+  /** Stops tracking `item` (its owner changed, e.g. an upgrade socket handed to a protocol). */
+  delete(item: Closable): void {
+    if (!this.items.delete(item) || this.items.size > 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Resolves when nothing is in flight. */
+  idle(): Promise<void> {
+    if (this.items.size === 0) return Promise.resolve();
+    return new Promise(resolve => this.waiters.push(resolve));
+  }
+
+  destroyAll(): void {
+    for (const item of this.items) item.destroy();
+  }
+}
 
 export interface ShutdownPlan {
   server: Server | undefined;
   hooks: readonly CloseHook[];
-  inFlight: Set<ServerResponse>;
+  inFlight: InFlight;
   timeout: number;
 }
 
@@ -25,18 +68,16 @@ export async function shutdown({ server, hooks, inFlight, timeout }: ShutdownPla
   if (!server) return;
   await drain(inFlight, timeout);
   // Whatever is still open is past the deadline (or an idle socket freed by a finished response).
+  inFlight.destroyAll();
   server.closeAllConnections();
 }
 
 /** Resolves when no response is in flight (requests may still arrive on busy sockets), or at the deadline. */
-async function drain(inFlight: Set<ServerResponse>, timeout: number): Promise<void> {
+async function drain(inFlight: InFlight, timeout: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'late'>(resolve => (timer = setTimeout(resolve, timeout, 'late')));
+  const deadline = new Promise<void>(resolve => (timer = setTimeout(resolve, timeout)));
   try {
-    while (inFlight.size > 0) {
-      const closed = [...inFlight].map(res => new Promise<void>(resolve => res.once('close', resolve)));
-      if ((await Promise.race([deadline, Promise.race(closed)])) === 'late') return;
-    }
+    await Promise.race([deadline, inFlight.idle()]);
   } finally {
     clearTimeout(timer);
   }

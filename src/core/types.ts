@@ -1,6 +1,7 @@
 // The framework's public contracts: application, context, middleware and plugin shapes.
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { TlsOptions } from 'node:tls';
 
 /** Calls the rest of the middleware chain; resolves when everything downstream has finished. */
 export type Next = () => Promise<void>;
@@ -36,16 +37,27 @@ export interface CoreContext {
   /** Response status code (read/write). */
   status: number;
   readonly method: string;
-  /** Path without the query string, e.g. `/users/42`. */
-  readonly path: string;
-  /** The raw request URL: path plus query string. */
-  readonly url: string;
+  /**
+   * Path without the query string, e.g. `/users/42`. Assigning it rewrites the request (the query string
+   * stays): routing happens after the app's middleware, so the route of the new path answers.
+   */
+  path: string;
+  /** The request URL: path plus query string. Assigning it rewrites the request, as for `path`. */
+  url: string;
   readonly headers: IncomingHttpHeaders;
   /** Parsed query string as a plain object; repeated keys become arrays. */
   readonly query: Record<string, string | string[]>;
-  /** Route parameters (`:name`, and `*` for a trailing wildcard), URL-decoded. */
+  /**
+   * Route parameters (`:name`, and `*` for a trailing wildcard), URL-decoded, of the route that serves
+   * the current path: an HTTP route, or for an upgrade request the `app.ws()` route. Middleware may read
+   * them before routing; they follow a URL rewrite.
+   */
   params: Record<string, string>;
-  /** Parsed request body: JSON, urlencoded (object), text (string), or undefined when there is none. */
+  /**
+   * Parsed request body: JSON, urlencoded (object), text (string), or undefined when there is none.
+   * Read just before the route handler runs, so app middleware sees undefined here, and a request that
+   * middleware refuses never has its body read. Always undefined for upgrade requests.
+   */
   body: unknown;
   /** Free space for middleware to pass data downstream. */
   state: Record<string, unknown>;
@@ -58,11 +70,59 @@ export interface CoreContext {
 }
 
 /**
- * Called for every HTTP `upgrade` request, in registration order. Return `true` when the handler took
- * responsibility for the socket (answered or upgraded it). When no handler claims it, the app answers
- * the request with an HTTP error and closes the socket.
+ * A raw upgrade handler, called in registration order for an HTTP `upgrade` request before any
+ * middleware. Return `true` when the handler took responsibility for the socket (answered or upgraded
+ * it). When nothing claims a request, the app answers it with an HTTP error and closes the socket.
+ * Protocols that should run behind the app's middleware register an {@link UpgradeProtocol} instead.
  */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+
+/** An endpoint of an upgrade protocol that serves a path. */
+export interface UpgradeRoute {
+  readonly params: Record<string, string>;
+}
+
+/** The socket of an upgrade request, owned by the app until a protocol takes it. */
+export interface UpgradeSocket {
+  /**
+   * Hands the socket to the protocol (call it right before writing to the socket, e.g. a 101): the app
+   * stops answering and tracking it. `head` holds the bytes that followed the request headers. The
+   * socket is paused; the protocol resumes reading.
+   */
+  take(): { socket: Duplex; head: Buffer };
+  /** True once the client hung up (nothing can be answered any more). */
+  readonly closed: boolean;
+}
+
+/**
+ * A protocol served on HTTP upgrade requests through the app's middleware chain (the WebSocket plugin
+ * is one). The chain runs as for an HTTP request, and `accept` runs at its end, where a route handler
+ * would: an error thrown before `take()` becomes a real HTTP response on the socket.
+ */
+export interface UpgradeProtocol {
+  /** Whether this upgrade request is for this protocol, from its headers, before any middleware. */
+  claims(req: IncomingMessage): boolean;
+  /** The endpoint serving `path`, or null (the request then ends 404). May throw an HttpError (400). */
+  match(path: string): UpgradeRoute | null;
+  /** Prepares the context before the chain (the WebSocket plugin sets `ctx.isWebSocket`). */
+  prepare?(ctx: Context): void;
+  /** Accepts or refuses the upgrade at the end of the chain; `route` is the endpoint of the current path. */
+  accept(ctx: Context, route: UpgradeRoute, socket: UpgradeSocket): void | Promise<void>;
+}
+
+/** Where and how `listen()` serves. */
+export interface ListenOptions {
+  /** Port to listen on; 0 or absent picks a free one (see `server.address()`). */
+  port?: number;
+  /** Address to bind, e.g. `127.0.0.1`; absent binds every address. */
+  host?: string;
+  backlog?: number;
+  /**
+   * Serve HTTPS (and `wss://`) instead of HTTP: Node's TLS server options, e.g. `{ key, cert }` or
+   * `{ pfx, passphrase }`. The same routes, middleware and plugins serve both.
+   */
+  tls?: TlsOptions;
+}
 
 /** Runs during `app.close()`, after the server stopped accepting connections. */
 export type CloseHook = () => void | Promise<void>;
@@ -104,7 +164,10 @@ export interface Application extends CoreApplication {}
 
 /** The members of an application that the framework core itself implements. */
 export interface CoreApplication {
-  /** Adds a middleware to the chain that runs for every request (before routing). */
+  /**
+   * Adds a middleware to the chain that runs for every request, upgrade requests included, before
+   * routing, before the body is read, and before an upgrade is accepted.
+   */
   use(middleware: Middleware): this;
   /** Installs a plugin (same as `plugin.install(app)`), remembering its name. */
   register(plugin: Plugin): this;
@@ -124,17 +187,35 @@ export interface CoreApplication {
   /** Starts an HTTP server. `listen(0)` picks a free port (see `server.address()`). */
   listen(port?: number, host?: string, callback?: () => void): Server;
   listen(port: number, callback: () => void): Server;
+  /**
+   * Starts a server as `options` say: HTTP, or HTTPS when `options.tls` is given (the returned server
+   * is then an `https.Server`). `callback` runs once it listens.
+   */
+  listen(options: ListenOptions, callback?: () => void): Server;
 
-  /** The server created by `listen()`, or undefined before. */
+  /**
+   * Serves the app, upgrades (WebSockets) included, on a server you created and listen on yourself,
+   * e.g. `https.createServer({ key, cert })`. `close()` then closes that server as it would its own.
+   * Returns the server. One server per app: throws after `listen()` or another `attach()`.
+   */
+  attach(server: Server): Server;
+
+  /** The server created by `listen()` or given to `attach()`, or undefined before. */
   readonly server: Server | undefined;
 
-  /** Node request listener, for use with a server you create yourself (`http.createServer(app.callback())`). */
+  /**
+   * Node request listener for HTTP requests only (`http.createServer(app.callback())`); upgrade
+   * requests are not served this way: use `attach(server)` to serve WebSockets too.
+   */
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
 
   /** Plugin hook: called once the HTTP server exists (immediately if it already does). */
   onServer(hook: (server: Server) => void): void;
-  /** Plugin hook: claims HTTP upgrade requests. */
-  onUpgrade(handler: UpgradeHandler): void;
+  /**
+   * Plugin hook for HTTP upgrade requests: a function claims them raw, before any middleware; an
+   * {@link UpgradeProtocol} is served through the app's middleware chain.
+   */
+  onUpgrade(handler: UpgradeHandler | UpgradeProtocol): void;
   /** Plugin hook: runs during `close()`. */
   onClose(hook: CloseHook): void;
 

@@ -1,6 +1,7 @@
 // WebSocketPlugin: installs app.ws / app.wsUse / app.wsBroadcast and serves RFC 6455 upgrades for an app.
 import type { Application, Plugin } from '../core/types.js';
 import type { BroadcastData, ClusterStats } from './adapter.js';
+import { webSocketProtocol } from './app-protocol.js';
 import { WebSocketHub } from './hub.js';
 import { resolveOptions } from './options.js';
 import type {
@@ -11,7 +12,6 @@ import type {
   WSMiddleware,
   WSRoomManager,
 } from './types.js';
-import { handleUpgrade } from './upgrade.js';
 
 declare module '../core/types.js' {
   interface Application {
@@ -63,7 +63,7 @@ export class WebSocketPlugin implements Plugin {
     };
     app.context.isWebSocket = false;
     app.context.wsRooms = hub.rooms;
-    app.onUpgrade((req, socket, head) => handleUpgrade(hub, req, socket, head));
+    app.onUpgrade(webSocketProtocol(hub));
     app.onClose(() => hub.shutdown());
     hub.heartbeat.start();
   }

@@ -9,8 +9,8 @@ describe('body parsing', () => {
   let port = 0;
   before(async () => {
     app.use(async (ctx, next) => {
-      // The body is parsed before the chain, so the first middleware already sees it.
-      ctx.state.early = ctx.body;
+      // The body is read at the end of the chain, just before the route handler: middleware sees none.
+      ctx.state.early = ctx.body ?? null;
       await next();
     });
     app.post('/echo', ctx => ctx.json({ body: ctx.body, early: ctx.state.early }));
@@ -28,7 +28,7 @@ describe('body parsing', () => {
 
   it('parses JSON', async () => {
     const res = await post('{"a":[1,2],"b":"x"}', 'application/json; charset=utf-8');
-    assert.deepEqual(res.json(), { body: { a: [1, 2], b: 'x' }, early: { a: [1, 2], b: 'x' } });
+    assert.deepEqual(res.json(), { body: { a: [1, 2], b: 'x' }, early: null });
   });
 
   it('malformed JSON is a 400 with a clear message', async () => {
@@ -43,14 +43,14 @@ describe('body parsing', () => {
     const res = await post('name=J%C3%BCrgen&tag=a&tag=b&__proto__=x', 'application/x-www-form-urlencoded');
     assert.deepEqual(res.json(), {
       body: { name: 'Jürgen', tag: ['a', 'b'], ['__proto__']: 'x' },
-      early: { name: 'Jürgen', tag: ['a', 'b'], ['__proto__']: 'x' },
+      early: null,
     });
   });
 
   it('reads text as a string', async () => {
     assert.deepEqual((await post('plain words', 'text/plain')).json(), {
       body: 'plain words',
-      early: 'plain words',
+      early: null,
     });
   });
 
