@@ -31,6 +31,7 @@ export type {
   WebSocketStats,
   WSCloseHandler,
   WSConnection,
+  WSContext,
   WSHandler,
   WSMessage,
   WSMessageHandler,

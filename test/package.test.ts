@@ -21,6 +21,21 @@ const server = app.listen(0, '127.0.0.1', async () => {
 });
 `;
 
+const WS_CONTEXT_CHECK = `
+import type { Context, WSConnection, WSContext, WSRoomManager } from 'nextrush-v2';
+export interface SpecWSContext extends Context {
+  /** WebSocket connection (when request is upgraded) */
+  ws?: WSConnection;
+  /** Check if request is WebSocket upgrade request */
+  isWebSocket: boolean;
+  /** WebSocket room manager */
+  wsRooms: WSRoomManager;
+}
+export const fromExported = (ctx: WSContext): SpecWSContext => ctx;
+export const fromSpec = (ctx: SpecWSContext): WSContext => ctx;
+export const fromContext = (ctx: Context): WSContext => ctx;
+`;
+
 describe('package', () => {
   const dirs: string[] = [];
   after(() => Promise.all(dirs.map(d => rm(d, { recursive: true, force: true }))));
@@ -75,6 +90,9 @@ describe('package', () => {
         }
       );
     }
+    // The spec's "Context Integration" declaration, verbatim, must agree with the exported WSContext.
+    await writeFile(join(project, 'ws-context.ts'), WS_CONTEXT_CHECK);
+    examples.push('ws-context.ts');
     const tsc = resolve('node_modules', 'typescript', 'bin', 'tsc');
     const args = [
       tsc,

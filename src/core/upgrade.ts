@@ -95,6 +95,7 @@ export class PendingSocket implements UpgradeSocket {
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     res.assignSocket(socket as Socket);
+    if (head.length > EARLY_DATA_LIMIT) socket.destroy();
     res.once('finish', () => {
       if (this.taken) return;
       res.detachSocket(socket as Socket);

@@ -23,9 +23,9 @@ declare module '../core/types.js' {
     wsBroadcast(data: string | Buffer, room?: string): void;
   }
   interface Context {
-    /** WebSocket connection (when request is upgraded). */
+    /** WebSocket connection (when request is upgraded): set after the 101, before the route handler runs. */
     ws?: WSConnection;
-    /** Whether this request is a WebSocket upgrade request (false for plain HTTP). */
+    /** Whether this request is a WebSocket upgrade request: true through the whole chain of an upgrade. */
     isWebSocket: boolean;
     /** WebSocket room manager. */
     wsRooms: WSRoomManager;

@@ -1,5 +1,6 @@
 // Public types of the WebSocket plugin: options, the connection interface, handlers and stats.
 import type { IncomingMessage } from 'node:http';
+import type { Context } from '../core/types.js';
 import type { BroadcastAdapter, AdapterStats } from './adapter.js';
 
 /** What `send()` did with a message. */
@@ -177,4 +178,17 @@ export interface WSRoomManager {
   /** Names of the rooms with local members. */
   rooms(): string[];
   has(room: string): boolean;
+}
+
+/**
+ * The context as the WebSocket plugin extends it (the spec's `WSContext`); every `Context` of an app
+ * with the plugin has these members.
+ */
+export interface WSContext extends Context {
+  /** WebSocket connection (when request is upgraded): set after the 101, before the route handler runs. */
+  ws?: WSConnection;
+  /** Whether this request is a WebSocket upgrade request: true through the whole chain of an upgrade. */
+  isWebSocket: boolean;
+  /** WebSocket room manager (the plugin's, on every context). */
+  wsRooms: WSRoomManager;
 }

@@ -31,7 +31,10 @@ export interface Browser {
  * Launches headless Chromium with a fresh profile. Without the background-networking flags Chromium
  * keeps trying to reach Google's hosts, which this sandbox refuses.
  */
-export async function launchChromium(viewport?: { width: number; height: number }): Promise<Browser> {
+export async function launchChromium(
+  viewport?: { width: number; height: number },
+  extraArgs: string[] = []
+): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (required on CI)`);
   const profile = await mkdtemp(join(tmpdir(), 'nextrush-chromium-'));
   // launchPersistentContext is how Playwright takes a --user-data-dir.
@@ -47,6 +50,7 @@ export async function launchChromium(viewport?: { width: number; height: number 
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
   return {

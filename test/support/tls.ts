@@ -1,0 +1,67 @@
+// A self-signed certificate for 127.0.0.1/localhost made by openssl at test time (none is committed).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestCert {
+  key: Buffer;
+  cert: Buffer;
+}
+
+const ON_CI = process.env.CI === 'true';
+
+function hasOpenssl(): boolean {
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why TLS suites are skipped, or undefined when they run. Locally a missing openssl skips loudly; on CI
+ * (CI=true) it never skips, so the suite fails instead of passing silently.
+ */
+export function tlsSkipReason(suite: string): string | undefined {
+  if (ON_CI || hasOpenssl()) return undefined;
+  const reason = 'openssl not found (it makes the self-signed test certificate)';
+  console.error(`\n!!!!! ${suite} SKIPPED: ${reason}. Install openssl. On CI (CI=true) this fails.\n`);
+  return reason;
+}
+
+/** A fresh P-256 key and a one-day self-signed certificate valid for 127.0.0.1 and localhost. */
+export function selfSignedCert(): TestCert {
+  const dir = mkdtempSync(join(tmpdir(), 'nextrush-cert-'));
+  try {
+    const keyFile = join(dir, 'key.pem');
+    const certFile = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
+      { stdio: 'ignore' }
+    );
+    return { key: readFileSync(keyFile), cert: readFileSync(certFile) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
