@@ -10,6 +10,12 @@ import { redisAvailable, startRedis } from './helpers/redis-server.js';
 import type { RedisServer } from './helpers/redis-server.js';
 
 const available = redisAvailable();
+
+/** Whether a node-redis (`isReady`) or ioredis (`status`) client is connected and ready. */
+function clientReady(client: unknown): boolean {
+  const c = client as { isReady?: boolean; status?: string };
+  return c.isReady ?? c.status === 'ready';
+}
 const rejections: unknown[] = [];
 process.on('unhandledRejection', reason => rejections.push(reason));
 
@@ -40,7 +46,9 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
         await until(() => hb.has('before'), { label: 'B hears A before the outage' });
 
         await server.kill();
-        await until(() => !a.stats().connected && !b.stats().connected, {
+        // 'connected' turns false when either client of a pair notices; wait until A's publishing client
+        // has noticed too, or the PUBLISH below would race the disconnect instead of testing the outage.
+        await until(() => !a.stats().connected && !b.stats().connected && !clientReady(pa.pub), {
           label: 'both adapters notice the outage',
         });
 
