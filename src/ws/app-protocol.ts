@@ -3,7 +3,7 @@ import { Errors } from '../core/errors.js';
 import type { Context, UpgradeProtocol } from '../core/types.js';
 import { isWebSocketUpgrade } from '../protocol/handshake.js';
 import type { WebSocketHub } from './hub.js';
-import { handleUpgrade } from './upgrade.js';
+import { handleUpgrade } from './upgrade/http1.js';
 
 /**
  * The app calls `match` to route an upgrade request (`ctx.params` of the `app.ws()` route), runs its
