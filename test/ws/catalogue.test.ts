@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { constants } from 'node:buffer';
 import { describe, it } from 'node:test';
 import { createApp, WebSocketPlugin, WsErrors, type WSConnection } from '../../src/index.js';
-import { deferred, open, startsApps } from './helpers.js';
+import { deferred, open, startsApps, until } from './helpers.js';
 
 const start = startsApps();
 
@@ -109,7 +109,7 @@ describe('heartbeat', () => {
     busy.ws.on('ping', () => busyPings++);
     quiet.ws.on('ping', () => quietPings++);
     const timer = setInterval(() => busy.ws.send('tick'), 10);
-    while (quietPings < 2) await new Promise(resolve => setTimeout(resolve, 20));
+    await until(() => quietPings >= 2, { label: 'two pings to the quiet client' });
     clearInterval(timer);
     assert.equal(busyPings, 0);
     busy.ws.close();
