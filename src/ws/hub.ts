@@ -15,7 +15,7 @@ import { ownPayload } from './connection/send-queue.js';
 import { connectionOf } from './connection/socket.js';
 import { DeflateContext, deliverCompressible } from './deflate.js';
 import { wsError, WsCloses } from './errors.js';
-import { Heartbeat } from './heartbeat.js';
+import { Heartbeat, type HeartbeatClock } from './heartbeat.js';
 import type { ConnectionHost, Counters } from './host.js';
 import { createLogger, type Logger } from './log.js';
 import type { PluginSettings } from './options.js';
@@ -43,6 +43,8 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   readonly middleware: WSMiddleware[] = [];
   readonly adapter: BroadcastAdapter;
   readonly heartbeat: Heartbeat<Connection>;
+  /** The heartbeat's time base (connections stamp `lastSeen` with it on every read). */
+  readonly clock: HeartbeatClock;
   readonly log: Logger;
   readonly deflate: DeflateContext | undefined;
   readonly refused: Record<RefusalReason, number> = {
@@ -76,11 +78,8 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     });
     for (const pattern of options.paths) this.declaredPaths.add(pattern, true);
     this.heartbeat = new Heartbeat(this.connections, options.heartbeatMs, options.pongTimeoutMs);
+    this.clock = this.heartbeat;
     this.adapter.attach(this);
-  }
-
-  get clock(): Heartbeat<Connection> {
-    return this.heartbeat;
   }
 
   /** Connections that count against maxConnections: PENDING, OPEN and CLOSING ones. */

@@ -12,7 +12,7 @@ import { RoomSet } from '../rooms.js';
 import { onRejection } from '../settle.js';
 import type { SendResult, WSCloseHandler, WSMessage, WSMessageHandler } from '../types.js';
 import { Lifecycle, State } from './lifecycle.js';
-import { SendQueue, type EncodedFrame, type SendQueueOwner } from './send-queue.js';
+import { SendQueue, type SendQueueOwner } from './send-queue.js';
 import { ServerSocket } from './socket.js';
 import type { Transport, TransportSink } from './transport.js';
 
@@ -276,11 +276,6 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
 
   send(data: string | Buffer | ArrayBufferView | ArrayBuffer): SendResult {
     return this.queue.send(data);
-  }
-
-  /** A broadcast frame; connections that are not OPEN are skipped (not counted as drops). */
-  deliver(frame: EncodedFrame): SendResult {
-    return this.queue.sendFrame(frame);
   }
 
   ping(data: string | Buffer = EMPTY): void {
