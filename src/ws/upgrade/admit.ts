@@ -49,11 +49,15 @@ function chooseProtocol(hub: WebSocketHub, request: UpgradeRequest): string | un
 /** Answers one WebSocket upgrade request, with a success response or an HTTP error. Never throws. */
 export function admit(hub: WebSocketHub, request: UpgradeRequest, responder: UpgradeResponder): void {
   if (hub.closing) return refuse(hub, responder, 'closing', 'WS_REFUSE_SHUTTING_DOWN');
-  const path = requestTargetPath(request.url);
-  if (path === undefined) return refuse(hub, responder, 'path', 'WS_REFUSE_BAD_TARGET');
-  const route = findRoute(hub, path);
-  if (route === undefined) return refuse(hub, responder, 'path', 'WS_REFUSE_BAD_PATH');
-  if (route === null) return refuse(hub, responder, 'path', 'WS_REFUSE_NO_ROUTE');
+  let route = request.route;
+  if (route === undefined) {
+    const path = requestTargetPath(request.url);
+    if (path === undefined) return refuse(hub, responder, 'path', 'WS_REFUSE_BAD_TARGET');
+    const found = findRoute(hub, path);
+    if (found === undefined) return refuse(hub, responder, 'path', 'WS_REFUSE_BAD_PATH');
+    if (found === null) return refuse(hub, responder, 'path', 'WS_REFUSE_NO_ROUTE');
+    route = found;
+  }
 
   const check = request.handshake;
   if (!check.ok) {

@@ -5,7 +5,9 @@ import type { Duplex } from 'node:stream';
 import { rejectUpgrade } from '../../core/upgrade.js';
 import { checkHandshake, isWebSocketUpgrade, switchingProtocolsResponse } from '../../protocol/handshake.js';
 import { SocketTransport, type Transport } from '../connection/transport.js';
+import type { RouteMatch } from '../../core/router.js';
 import type { WebSocketHub } from '../hub.js';
+import type { WSHandler } from '../types.js';
 import { admit } from './admit.js';
 import type { UpgradeResponder } from './request.js';
 
@@ -93,7 +95,8 @@ export function handleUpgrade(
   hub: WebSocketHub,
   req: IncomingMessage,
   socket: Duplex,
-  head: Buffer
+  head: Buffer,
+  route?: RouteMatch<WSHandler>
 ): boolean {
   if (!isWebSocketUpgrade(req.headers)) return false;
   const check = checkHandshake(req.method, req.httpVersion, req.headers);
@@ -102,7 +105,7 @@ export function handleUpgrade(
     : { ok: false as const, status: check.status, reason: check.reason, headers: check.headers };
   admit(
     hub,
-    { req, url: req.url ?? '/', headers: req.headers, handshake },
+    { req, url: req.url ?? '/', headers: req.headers, handshake, route },
     new Http1Responder(socket, head, check.ok ? check.key : '')
   );
   return true;

@@ -1,6 +1,8 @@
 // The seam between a transport's upgrade mechanics (HTTP/1.1 Upgrade, HTTP/2 extended CONNECT) and admission.
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { RouteMatch } from '../../core/router.js';
 import type { Transport } from '../connection/transport.js';
+import type { WSHandler } from '../types.js';
 
 /** The transport's own handshake rules (RFC 6455 4.2.1 for HTTP/1.1, RFC 8441 4 for HTTP/2). */
 export type HandshakeVerdict =
@@ -15,6 +17,8 @@ export interface UpgradeRequest {
   readonly headers: IncomingHttpHeaders;
   /** Checked after the route is found, so an unknown path is a 404 whatever the headers say. */
   readonly handshake: HandshakeVerdict;
+  /** The `app.ws()` route when the caller matched it already (the app chain may have rewritten the URL). */
+  readonly route?: RouteMatch<WSHandler>;
 }
 
 /** How admission answers the request; exactly one of refuse() / accept() is called. */
