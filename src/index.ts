@@ -24,7 +24,9 @@ export type {
 export { ClusterAdapter } from './ws/adapters/cluster.js';
 export type { ClusterAdapterOptions, ClusterPrimary, ClusterPrimaryOptions } from './ws/adapters/cluster.js';
 export { WebSocketPlugin } from './ws/plugin.js';
-export { WebSocketConnection, ReadyState } from './ws/connection.js';
+export { ReadyState } from './ws/connection/lifecycle.js';
+export { WsErrors, WsCloses, WsRefusals } from './ws/errors.js';
+export type { WsError, WsErrorCode, WsCloseCode, WsRefusalCode } from './ws/errors.js';
 export type {
   SendResult,
   WebSocketPluginOptions,

@@ -1,8 +1,12 @@
 // Encodes unmasked server frames (RFC 6455 5.2) of any size, in as few allocations as possible.
 import { Opcode } from './opcodes.js';
 
-/** Payloads up to this size are copied behind their header in one buffer; larger ones travel by reference. */
-export const COPY_THRESHOLD = 16 * 1024;
+/**
+ * Payloads up to this size are copied behind their header in one buffer; larger ones travel by reference.
+ * It is also the copy policy of `send()` / `wsBroadcast()`: a caller may reuse a Buffer of up to 64 KiB
+ * as soon as the call returns; a larger one is handed over (README, "Buffer ownership").
+ */
+export const COPY_THRESHOLD = 64 * 1024;
 
 export function headerLength(payloadLength: number): number {
   return payloadLength < 126 ? 2 : payloadLength < 65536 ? 4 : 10;
@@ -70,7 +74,11 @@ export function encodeTextFrame(text: string): Buffer | [Buffer, Buffer] {
     frame.write(text, hlen);
     return frame;
   }
-  return encodeFrame(Opcode.Text, Buffer.from(text));
+  // A string's bytes are a fresh buffer already: no copy is needed to own them.
+  const body = Buffer.from(text);
+  const header = Buffer.allocUnsafe(headerLength(body.length));
+  writeHeader(header, Opcode.Text, body.length, true, false);
+  return [header, body];
 }
 
 /** A control frame (ping, pong, close); payloads are at most 125 bytes by construction. */

@@ -2,8 +2,10 @@
 import { Errors } from '../core/errors.js';
 import type { Context, UpgradeProtocol } from '../core/types.js';
 import { isWebSocketUpgrade } from '../protocol/handshake.js';
+import type { RouteMatch } from '../core/router.js';
 import type { WebSocketHub } from './hub.js';
-import { handleUpgrade } from './upgrade.js';
+import type { WSHandler } from './types.js';
+import { handleUpgrade } from './upgrade/http1.js';
 
 /**
  * The app calls `match` to route an upgrade request (`ctx.params` of the `app.ws()` route), runs its
@@ -26,9 +28,10 @@ export function webSocketProtocol(hub: WebSocketHub): UpgradeProtocol {
     prepare: (ctx: Context) => {
       ctx.isWebSocket = true;
     },
-    accept: (ctx, _route, upgrade) => {
+    accept: (ctx, route, upgrade) => {
       const { socket, head } = upgrade.take();
-      handleUpgrade(hub, ctx.req, socket, head);
+      // The route matched for the current path (after URL rewrites): its params are the socket's.
+      handleUpgrade(hub, ctx.req, socket, head, route as RouteMatch<WSHandler>);
     },
   };
 }

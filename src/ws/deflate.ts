@@ -11,6 +11,7 @@ import type { DeflateParams } from '../protocol/extensions.js';
 import { encodeFrame } from '../protocol/encoder.js';
 import type { ProtocolErrorCode } from '../protocol/errors.js';
 import { Opcode } from '../protocol/opcodes.js';
+import { ReadyState } from './connection/lifecycle.js';
 import type { CompressionStats, SendResult } from './types.js';
 
 /** RFC 7692 7.2.1 / 7.2.2: the empty stored block a sync flush ends with, removed on send, restored on receive. */
@@ -399,18 +400,26 @@ export class Deflater {
   }
 }
 
-/** A broadcast recipient, as the hub sees it. */
+/** A broadcast recipient, as the hub sees it: its lifecycle state and its send queue. */
 export interface BroadcastTarget {
-  readonly deflater: Deflater | null;
-  sendFrame(frame: Frame): SendResult;
-  queueMessage(opcode: number, payload: Buffer, shared: SharedCompression | null, plain?: Frame): SendResult;
+  readonly state: number;
+  readonly queue: {
+    readonly deflater: Deflater | null;
+    sendFrame(frame: Frame): SendResult;
+    queueMessage(
+      opcode: number,
+      payload: Buffer,
+      shared: SharedCompression | null,
+      plain?: Frame
+    ): SendResult;
+  };
 }
 
 /**
  * Broadcast with permessage-deflate: recipients without server context takeover that share a window
  * size get one compression between them; recipients with context takeover compress on their own
  * stream; small messages and recipients without the extension share one uncompressed frame. Every
- * recipient's own order is kept by its queue.
+ * recipient's own order is kept by its queue. A Buffer `data` must be owned (see ownPayload).
  */
 export function deliverCompressible(
   context: DeflateContext,
@@ -424,7 +433,9 @@ export function deliverCompressible(
   const shared = new Map<number, SharedCompression>();
   let plain: Frame | undefined;
   let delivered = 0;
-  for (const target of targets) {
+  for (const { state, queue: target } of targets) {
+    // Only OPEN recipients (one closing while its onClose handlers run is skipped).
+    if (state !== ReadyState.OPEN) continue;
     const deflater = target.deflater;
     let result: SendResult;
     if (deflater === null) {

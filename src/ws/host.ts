@@ -1,8 +1,9 @@
-// What a connection needs from the plugin that owns it: resolved options, counters, rooms, logging.
+// What a connection needs from the plugin that owns it: resolved options, counters, rooms, lifecycle hooks.
 import type { Logger } from './log.js';
 import type { RoomRegistry } from './rooms.js';
-import type { WebSocketConnection } from './connection.js';
+import type { Connection } from './connection/connection.js';
 import type { DeflateContext } from './deflate.js';
+import type { HeartbeatClock } from './heartbeat.js';
 
 export interface ResolvedOptions {
   maxMessageSize: number;
@@ -26,11 +27,16 @@ export interface Counters {
 export interface ConnectionHost {
   readonly options: ResolvedOptions;
   readonly stats: Counters;
-  readonly rooms: RoomRegistry<WebSocketConnection>;
+  readonly rooms: RoomRegistry<Connection>;
   readonly log: Logger;
   /** permessage-deflate state shared by the plugin's connections, when the option is on. */
   readonly deflate: DeflateContext | undefined;
-  connectionClosed(connection: WebSocketConnection): void;
-  /** Route parameters of the `app.ws()` route that serves `url`. */
-  routeParams(url: string): Record<string, string>;
+  /** The heartbeat's time base, for `lastSeen`. */
+  readonly clock: HeartbeatClock;
+  /** A connection exists (PENDING): it counts against maxConnections and is closed on shutdown. */
+  connectionCreated(connection: Connection): void;
+  /** PENDING -> OPEN: broadcasts reach it from now on. */
+  connectionOpened(connection: Connection): void;
+  /** CLOSED and its onClose handlers ran: it leaves its rooms and every set. */
+  connectionClosed(connection: Connection): void;
 }

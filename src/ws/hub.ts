@@ -1,8 +1,6 @@
 // The plugin's shared state: open connections, routes, rooms, counters, broadcast and shutdown.
 import { Router } from '../core/router.js';
-import { CloseCode } from '../protocol/close-codes.js';
 import { encodeFrame, encodeTextFrame } from '../protocol/encoder.js';
-import { requestTargetPath } from '../protocol/handshake.js';
 import { Opcode } from '../protocol/opcodes.js';
 import {
   LocalAdapter,
@@ -11,16 +9,18 @@ import {
   type BroadcastData,
   type NodeStats,
 } from './adapter.js';
-import type { WebSocketConnection } from './connection.js';
+import type { Connection } from './connection/connection.js';
+import { State } from './connection/lifecycle.js';
+import { ownPayload } from './connection/send-queue.js';
+import { connectionOf } from './connection/socket.js';
 import { DeflateContext, deliverCompressible } from './deflate.js';
-import { Heartbeat } from './heartbeat.js';
+import { wsError, WsCloses } from './errors.js';
+import { Heartbeat, type HeartbeatClock } from './heartbeat.js';
 import type { ConnectionHost, Counters } from './host.js';
 import { createLogger, type Logger } from './log.js';
 import type { PluginSettings } from './options.js';
 import { RoomRegistry } from './rooms.js';
 import type { RefusalReason, WebSocketStats, WSHandler, WSMiddleware } from './types.js';
-
-const NO_PARAMS: Record<string, string> = Object.freeze({});
 
 export class WebSocketHub implements ConnectionHost, AdapterHost {
   readonly options: PluginSettings;
@@ -32,14 +32,19 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     messagesDropped: 0,
     protocolErrors: 0,
   };
-  readonly connections = new Set<WebSocketConnection>();
-  readonly rooms: RoomRegistry<WebSocketConnection>;
+  /** OPEN (and then CLOSING) connections: the broadcast set. */
+  readonly connections = new Set<Connection>();
+  /** PENDING connections: wsUse middleware runs; no broadcast reaches them. */
+  readonly pending = new Set<Connection>();
+  readonly rooms: RoomRegistry<Connection>;
   readonly routes = new Router<WSHandler>();
   /** Patterns of the `path` option: declared upgrade paths (a route is needed to serve them). */
   readonly declaredPaths = new Router<true>();
   readonly middleware: WSMiddleware[] = [];
   readonly adapter: BroadcastAdapter;
-  readonly heartbeat: Heartbeat;
+  readonly heartbeat: Heartbeat<Connection>;
+  /** The heartbeat's time base (connections stamp `lastSeen` with it on every read). */
+  readonly clock: HeartbeatClock;
   readonly log: Logger;
   readonly deflate: DeflateContext | undefined;
   readonly refused: Record<RefusalReason, number> = {
@@ -48,6 +53,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     origin: 0,
     limit: 0,
     verify: 0,
+    timeout: 0,
     closing: 0,
     error: 0,
   };
@@ -64,32 +70,46 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     this.log = createLogger(options.debug);
     this.deflate = options.perMessageDeflate && new DeflateContext(options.perMessageDeflate);
     this.adapter = options.adapter ?? new LocalAdapter();
-    this.rooms = new RoomRegistry<WebSocketConnection>({
+    this.rooms = new RoomRegistry<Connection>({
       created: room => this.adapter.roomCreated(room),
       deleted: room => this.adapter.roomDeleted(room),
       broadcast: (room, data) => this.broadcast(data, room),
+      resolve: connectionOf,
     });
     for (const pattern of options.paths) this.declaredPaths.add(pattern, true);
     this.heartbeat = new Heartbeat(this.connections, options.heartbeatMs, options.pongTimeoutMs);
+    this.clock = this.heartbeat;
     this.adapter.attach(this);
   }
 
-  connectionOpened(connection: WebSocketConnection): void {
-    this.connections.add(connection);
-    this.connectionsOpened++;
-    this.heartbeat.track(connection);
+  /** Connections that count against maxConnections: PENDING, OPEN and CLOSING ones. */
+  get liveConnections(): number {
+    return this.connections.size + this.pending.size;
   }
 
-  connectionClosed(connection: WebSocketConnection): void {
-    this.connections.delete(connection);
-    this.rooms.leaveAll(connection);
-    if (this.connections.size === 0 && this.allClosed !== undefined) this.allClosed();
+  connectionCreated(connection: Connection): void {
+    this.pending.add(connection);
+    this.connectionsOpened++;
+  }
+
+  connectionOpened(connection: Connection): void {
+    this.pending.delete(connection);
+    this.connections.add(connection);
+  }
+
+  connectionClosed(connection: Connection): void {
+    if (!this.pending.delete(connection)) {
+      this.connections.delete(connection);
+      this.rooms.leaveAll(connection);
+      this.heartbeat.forget(connection);
+    }
+    if (this.liveConnections === 0 && this.allClosed !== undefined) this.allClosed();
   }
 
   /** `app.wsBroadcast`: deliver to this node's sockets, then hand the message to the adapter for the others. */
   broadcast(data: BroadcastData, room?: string): number {
     if (typeof data !== 'string' && !Buffer.isBuffer(data)) {
-      throw new TypeError('wsBroadcast(): data must be a string or a Buffer');
+      throw wsError('WS_ERR_INVALID_ARGUMENT', 'wsBroadcast(): data must be a string or a Buffer');
     }
     const delivered = this.deliver(data, typeof data === 'string', room);
     this.adapter.publish(data, room);
@@ -101,29 +121,28 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     return this.deliver(payload, text, room);
   }
 
-  /** Frames the message once and queues the same bytes for every local recipient. */
+  /**
+   * Frames the message once and queues the same bytes for every local OPEN recipient (a connection
+   * closing, e.g. while its onClose handlers run, is skipped). Binary data up to 64 KiB is copied once
+   * when it may wait for compression, so the caller may reuse its buffer when wsBroadcast() returns
+   * (encodeFrame copies it otherwise).
+   */
   private deliver(data: BroadcastData, text: boolean, room: string | undefined): number {
     const targets = room === undefined ? this.connections : this.rooms.members(room);
     if (targets === undefined || targets.size === 0) return 0;
-    if (this.deflate !== undefined) return deliverCompressible(this.deflate, data, text, targets);
+    if (this.deflate !== undefined) {
+      const owned = typeof data === 'string' ? data : ownPayload(data);
+      return deliverCompressible(this.deflate, owned, text, targets);
+    }
     const frame =
       typeof data === 'string'
         ? encodeTextFrame(data)
         : encodeFrame(text ? Opcode.Text : Opcode.Binary, data);
     let delivered = 0;
     for (const connection of targets) {
-      if (connection.sendFrame(frame) !== 'dropped') delivered++;
+      if (connection.state === State.Open && connection.queue.sendFrame(frame) !== 'dropped') delivered++;
     }
     return delivered;
-  }
-
-  routeParams(url: string): Record<string, string> {
-    const path = requestTargetPath(url);
-    try {
-      return (path !== undefined && this.routes.find(path)?.params) || NO_PARAMS;
-    } catch {
-      return NO_PARAMS;
-    }
   }
 
   localRooms(): Iterable<string> {
@@ -131,7 +150,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   }
 
   localStats(): NodeStats {
-    return { nodeId: this.nodeId, connections: this.connections.size, rooms: this.rooms.sizes() };
+    return { nodeId: this.nodeId, connections: this.liveConnections, rooms: this.rooms.sizes() };
   }
 
   refuse(reason: RefusalReason): void {
@@ -141,7 +160,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   getStats(): WebSocketStats {
     const s = this.stats;
     return {
-      connections: this.connections.size,
+      connections: this.liveConnections,
       rooms: this.rooms.count,
       messagesSent: s.messagesSent,
       messagesReceived: s.messagesReceived,
@@ -168,13 +187,13 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   private async runShutdown(): Promise<void> {
     this.closing = true;
     this.heartbeat.stop();
-    if (this.connections.size > 0) {
+    if (this.liveConnections > 0) {
       const done = new Promise<void>(resolve => (this.allClosed = resolve));
-      for (const connection of this.connections)
-        connection.close(CloseCode.GoingAway, 'Server shutting down');
+      const { close, reason } = WsCloses.WS_CLOSE_SHUTDOWN;
+      for (const connection of [...this.pending, ...this.connections]) connection.close(close, reason);
       // Safety net in case a socket never reports 'close' after being destroyed.
       const guard = setTimeout(() => {
-        for (const connection of this.connections) connection.terminate();
+        for (const connection of [...this.pending, ...this.connections]) connection.terminate();
       }, this.options.closeTimeoutMs + 1000);
       guard.unref();
       await done;

@@ -1,6 +1,8 @@
 // Plugin options: defaults, and validation that names the offending option.
 import type { BroadcastAdapter } from './adapter.js';
+import { constants } from 'node:buffer';
 import type { DeflateSettings } from './deflate.js';
+import { wsError } from './errors.js';
 import type { ResolvedOptions } from './host.js';
 import type { WebSocketPluginOptions } from './types.js';
 
@@ -10,6 +12,7 @@ export const DEFAULTS = {
   maxConnections: 1000,
   maxMessageSize: 16 * 1024 * 1024,
   closeTimeoutMs: 5_000,
+  verifyTimeoutMs: 10_000,
   maxBackpressure: 4 * 1024 * 1024,
   backpressurePolicy: 'close',
 } as const;
@@ -21,6 +24,7 @@ export interface PluginSettings extends ResolvedOptions {
   maxConnections: number;
   allowOrigins: (string | RegExp)[] | undefined;
   verifyClient: WebSocketPluginOptions['verifyClient'];
+  verifyTimeoutMs: number;
   debug: boolean;
   adapter: BroadcastAdapter | undefined;
   protocols: WebSocketPluginOptions['protocols'];
@@ -75,7 +79,10 @@ function resolveDeflate(value: unknown): DeflateSettings | undefined {
 }
 
 export function fail(name: string, expectation: string, value: unknown): never {
-  throw new TypeError(`WebSocketPlugin: option "${name}" must be ${expectation} (got ${describe(value)})`);
+  throw wsError(
+    'WS_ERR_INVALID_OPTION',
+    `WebSocketPlugin: option "${name}" must be ${expectation} (got ${describe(value)})`
+  );
 }
 
 function describe(value: unknown): string {
@@ -141,7 +148,15 @@ export function resolveOptions(options: WebSocketPluginOptions = {}): PluginSett
     heartbeatMs: integer('heartbeatMs', options.heartbeatMs, DEFAULTS.heartbeatMs, 0, 2 ** 31 - 1),
     pongTimeoutMs: integer('pongTimeoutMs', options.pongTimeoutMs, DEFAULTS.pongTimeoutMs, 1, 2 ** 31 - 1),
     maxConnections: integer('maxConnections', options.maxConnections, DEFAULTS.maxConnections, 1),
-    maxMessageSize: integer('maxMessageSize', options.maxMessageSize, DEFAULTS.maxMessageSize, 1, 2 ** 32),
+    // A message is assembled in one Buffer, so it cannot exceed what a Buffer holds. Text messages are
+    // further bounded by V8's string limit (constants.MAX_STRING_LENGTH, ~512 MiB): above it, 1009.
+    maxMessageSize: integer(
+      'maxMessageSize',
+      options.maxMessageSize,
+      DEFAULTS.maxMessageSize,
+      1,
+      Math.min(2 ** 32, constants.MAX_LENGTH)
+    ),
     closeTimeoutMs: integer(
       'closeTimeoutMs',
       options.closeTimeoutMs,
@@ -154,6 +169,13 @@ export function resolveOptions(options: WebSocketPluginOptions = {}): PluginSett
     readPauseBytes: Math.ceil(maxBackpressure / 2),
     allowOrigins: origins === undefined || origins.includes('*') ? undefined : origins,
     verifyClient: options.verifyClient,
+    verifyTimeoutMs: integer(
+      'verifyTimeoutMs',
+      options.verifyTimeoutMs,
+      DEFAULTS.verifyTimeoutMs,
+      1,
+      2 ** 31 - 1
+    ),
     debug: options.debug === true,
     adapter,
     protocols,

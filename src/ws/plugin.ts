@@ -12,6 +12,7 @@ import type {
   WSMiddleware,
   WSRoomManager,
 } from './types.js';
+import { wsError } from './errors.js';
 
 declare module '../core/types.js' {
   interface Application {
@@ -42,20 +43,23 @@ export class WebSocketPlugin implements Plugin {
   }
 
   install(app: Application): void {
-    if (this.app !== undefined) throw new Error('WebSocketPlugin: this plugin is already installed');
+    if (this.app !== undefined)
+      throw wsError('WS_ERR_ALREADY_INSTALLED', 'WebSocketPlugin: this plugin is already installed');
     this.app = app;
     const hub = this.hub;
     app.ws = (path: string, handler: WSHandler): void => {
       if (typeof path !== 'string' || !path.startsWith('/'))
-        throw new TypeError('app.ws(): path must start with "/"');
-      if (typeof handler !== 'function') throw new TypeError('app.ws(): handler must be a function');
+        throw wsError('WS_ERR_INVALID_ARGUMENT', 'app.ws(): path must start with "/"');
+      if (typeof handler !== 'function')
+        throw wsError('WS_ERR_INVALID_ARGUMENT', 'app.ws(): handler must be a function');
       if (hub.options.paths.length > 0 && hub.declaredPaths.find(path) === null) {
         hub.log('debug', 'app.ws() path is outside the plugin path option; serving it anyway', { path });
       }
       hub.routes.add(path, handler);
     };
     app.wsUse = (middleware: WSMiddleware): void => {
-      if (typeof middleware !== 'function') throw new TypeError('app.wsUse(): middleware must be a function');
+      if (typeof middleware !== 'function')
+        throw wsError('WS_ERR_INVALID_ARGUMENT', 'app.wsUse(): middleware must be a function');
       hub.middleware.push(middleware);
     };
     app.wsBroadcast = (data: string | Buffer, room?: string): void => {
@@ -88,9 +92,11 @@ export class WebSocketPlugin implements Plugin {
     return this.hub.rooms;
   }
 
-  /** Open connections on this node. */
+  /** A snapshot of the OPEN connections on this node (sockets in wsUse middleware are not listed). */
   get connections(): ReadonlySet<WSConnection> {
-    return this.hub.connections;
+    const sockets = new Set<WSConnection>();
+    for (const connection of this.hub.connections) sockets.add(connection.socket);
+    return sockets;
   }
 
   /** Closes every connection with 1001 and stops timers; `app.close()` calls this. */

@@ -1,16 +1,18 @@
-// Room membership with a reverse index: O(1) join and leave, empty rooms disappear.
+// Room membership with a reverse index: O(1) join and leave, empty rooms disappear, only OPEN sockets join.
+import { State } from './connection/lifecycle.js';
+import { wsError } from './errors.js';
 import type { WSConnection, WSRoomManager } from './types.js';
 
 /** A connection's rooms as users see them: a Set that only join()/leave() can change. */
 export class RoomSet extends Set<string> {
   override add(_room: string): this {
-    throw new TypeError('socket.rooms is read-only: use socket.join(room)');
+    throw wsError('WS_ERR_ROOMS_READ_ONLY', 'socket.rooms is read-only: use socket.join(room)');
   }
   override delete(_room: string): boolean {
-    throw new TypeError('socket.rooms is read-only: use socket.leave(room)');
+    throw wsError('WS_ERR_ROOMS_READ_ONLY', 'socket.rooms is read-only: use socket.leave(room)');
   }
   override clear(): void {
-    throw new TypeError('socket.rooms is read-only: use socket.leave(room)');
+    throw wsError('WS_ERR_ROOMS_READ_ONLY', 'socket.rooms is read-only: use socket.leave(room)');
   }
   insert(room: string): void {
     super.add(room);
@@ -21,7 +23,10 @@ export class RoomSet extends Set<string> {
 }
 
 /** What the registry needs from a connection. */
-export interface RoomMember extends WSConnection {
+export interface RoomMember {
+  /** Lifecycle state: only OPEN (1) members may join. */
+  readonly state: number;
+  readonly rooms: Set<string>;
   ownRooms(): RoomSet;
 }
 
@@ -32,6 +37,8 @@ export interface RoomEvents {
   deleted(room: string): void;
   /** Sends to every member of a room, on every node. */
   broadcast(room: string, data: string | Buffer): void;
+  /** The member behind a socket handed to the application, or undefined for a foreign object. */
+  resolve(socket: WSConnection): RoomMember | undefined;
 }
 
 export class RoomRegistry<M extends RoomMember = RoomMember> implements WSRoomManager {
@@ -42,10 +49,30 @@ export class RoomRegistry<M extends RoomMember = RoomMember> implements WSRoomMa
     this.events = events;
   }
 
-  join(member: WSConnection, room: string): void {
+  /** `ctx.wsRooms.join(socket, room)`: same rules as `socket.join(room)`. */
+  join(socket: WSConnection, room: string): void {
+    this.add(this.member(socket), room);
+  }
+
+  leave(socket: WSConnection, room: string): void {
+    this.remove(this.member(socket), room);
+  }
+
+  private member(socket: WSConnection): M {
+    const m = this.events.resolve(socket);
+    if (m === undefined) throw wsError('WS_ERR_INVALID_ARGUMENT', 'rooms: not a socket of this plugin');
+    return m as M;
+  }
+
+  /**
+   * Adds an OPEN member to `room`. A socket still in wsUse middleware, or closing, or closed, is refused
+   * (WS_ERR_NOT_OPEN): a room it joined would never empty, as nothing removes a closed member again.
+   */
+  add(m: M, room: string): void {
     if (typeof room !== 'string' || room === '')
-      throw new TypeError('join(): room must be a non-empty string');
-    const m = member as M;
+      throw wsError('WS_ERR_INVALID_ROOM', 'join(): room must be a non-empty string');
+    if (m.state !== State.Open)
+      throw wsError('WS_ERR_NOT_OPEN', `join(): the socket is not open (readyState ${m.state})`);
     let set = this.rooms_.get(room);
     if (set === undefined) {
       set = new Set();
@@ -58,8 +85,7 @@ export class RoomRegistry<M extends RoomMember = RoomMember> implements WSRoomMa
     m.ownRooms().insert(room);
   }
 
-  leave(member: WSConnection, room: string): void {
-    const m = member as M;
+  remove(m: M, room: string): void {
     const set = this.rooms_.get(room);
     if (set === undefined || !set.delete(m)) return;
     m.ownRooms().remove(room);
@@ -72,7 +98,7 @@ export class RoomRegistry<M extends RoomMember = RoomMember> implements WSRoomMa
   /** Removes a closing connection from every room it is in. */
   leaveAll(member: M): void {
     if (member.rooms.size === 0) return;
-    for (const room of [...member.rooms]) this.leave(member, room);
+    for (const room of [...member.rooms]) this.remove(member, room);
   }
 
   /** Local members of `room` (do not modify). */

@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context } from '../core/types.js';
 import type { BroadcastAdapter, AdapterStats } from './adapter.js';
+import type { ReadyState } from './connection/lifecycle.js';
 
 /** What `send()` did with a message. */
 export type SendResult =
@@ -22,8 +23,18 @@ export type WSMessage = string | Buffer;
 export type WSMessageHandler = (data: WSMessage) => void;
 export type WSCloseHandler = (code: number, reason: string) => void;
 
+/**
+ * The socket a route handler and wsUse middleware get. While middleware runs (readyState 0) it may
+ * send() and close(), but no broadcast reaches it and it cannot join rooms; it is OPEN (1) once the
+ * route handler is attached.
+ */
 export interface WSConnection {
-  /** Sends a text frame for a string, a binary frame for a Buffer / typed array / ArrayBuffer. */
+  /**
+   * Sends a text frame for a string, a binary frame for a Buffer / typed array / ArrayBuffer.
+   * Buffer ownership: a binary payload of up to 64 KiB is copied, so its buffer may be reused as soon
+   * as send() returns; a larger one is written without a copy and must not be modified until it is
+   * sent (`bufferedAmount` back to 0, or `onDrain`) — pass a copy if you need the buffer back at once.
+   */
   send(data: string | Buffer | ArrayBufferView | ArrayBuffer): SendResult;
   /**
    * Starts the closing handshake: queued data is flushed, then a close frame with `code` (default 1000)
@@ -33,18 +44,25 @@ export interface WSConnection {
   close(code?: number, reason?: string): void;
   /** Destroys the TCP connection without a closing handshake (onClose reports 1006). */
   terminate(): void;
-  /** Sends a ping; the pong is handled by the heartbeat. */
+  /** Sends a ping (at most 125 bytes, else a RangeError WS_ERR_PING_TOO_LONG). */
   ping(data?: string | Buffer): void;
   onMessage(handler: WSMessageHandler): void;
-  /** Fires exactly once: with the peer's close code (1005 when it sent none), or 1006 when TCP closed without a close frame. */
+  /**
+   * Fires exactly once: with the peer's close code (1005 when it sent none), or 1006 when TCP closed
+   * without a close frame. `rooms` still lists the rooms the socket was in while the handlers run.
+   */
   onClose(handler: WSCloseHandler): void;
   /** Fires when the send queue drains after backpressure. */
   onDrain(handler: () => void): void;
+  /**
+   * Joins a room. Throws WS_ERR_INVALID_ROOM (TypeError) for '' or a non-string, and WS_ERR_NOT_OPEN
+   * when the socket is not OPEN (in wsUse middleware, closing or closed).
+   */
   join(room: string): void;
   leave(room: string): void;
 
-  /** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED. */
-  readonly readyState: number;
+  /** 0 while wsUse middleware runs, 1 OPEN, 2 CLOSING, 3 CLOSED. */
+  readonly readyState: ReadyState;
   /** The request path with its query string, as the client asked for it. */
   readonly url: string;
   /** Rooms this connection is in (read-only: use `join` / `leave`). */
@@ -79,12 +97,20 @@ export interface WebSocketPluginOptions {
   pongTimeoutMs?: number;
   /** Maximum concurrent connections (default: 1000). */
   maxConnections?: number;
-  /** Maximum message size in bytes (default: 16 MiB). */
+  /**
+   * Maximum message size in bytes (default: 16 MiB; at most 4 GiB). Text messages are also limited by
+   * V8's string length (about 512 MiB): a larger one closes the connection with 1009.
+   */
   maxMessageSize?: number;
   /** Allowed origins (default: all). `'*'` allows all; RegExps are tested against the Origin header. */
   allowOrigins?: (string | RegExp)[];
-  /** Custom client verification; false refuses with 401. */
+  /**
+   * Custom client verification; false refuses with 401, a throw or rejection with 500. It holds a
+   * maxConnections slot until it settles, the client hangs up, or `verifyTimeoutMs` passes.
+   */
   verifyClient?: (req: IncomingMessage) => Promise<boolean> | boolean;
+  /** How long an asynchronous verifyClient may take before the upgrade is refused with 503, ms (default 10000). */
+  verifyTimeoutMs?: number;
   /** Enable debug logging (structured JSON lines on stderr). */
   debug?: boolean;
 
@@ -165,10 +191,20 @@ export interface WebSocketStats {
   compression?: CompressionStats;
 }
 
-export type RefusalReason = 'path' | 'handshake' | 'origin' | 'limit' | 'verify' | 'closing' | 'error';
+export type RefusalReason =
+  | 'path'
+  | 'handshake'
+  | 'origin'
+  | 'limit'
+  | 'verify'
+  /** verifyClient did not settle within verifyTimeoutMs (503). */
+  | 'timeout'
+  | 'closing'
+  | 'error';
 
 /** The room manager exposed as `ctx.wsRooms`. */
 export interface WSRoomManager {
+  /** Same rules as `socket.join(room)`: only OPEN sockets of this plugin may join (WS_ERR_NOT_OPEN). */
   join(socket: WSConnection, room: string): void;
   leave(socket: WSConnection, room: string): void;
   /** Sends to every member of `room` on this node and, through the adapter, on every node. */

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { WebSocketPlugin, type WebSocketConnection } from '../../src/index.js';
+import { WebSocketPlugin } from '../../src/index.js';
+import type { Connection } from '../../src/ws/connection/connection.js';
+import { connectionOf } from '../../src/ws/connection/socket.js';
 import { Client, startEcho, type Server } from './helpers.js';
 
 const big = (n: number, seed = 'x'): string => `${seed}:${'{"id":1,"name":"compressible"},'.repeat(n)}`;
@@ -31,8 +33,9 @@ function rawUpgrade(port: number, extra: string): Promise<string> {
   });
 }
 
-function serverSide(server: Server): WebSocketConnection[] {
-  return [...server.plugin.connections] as WebSocketConnection[];
+/** The internal connections behind the server's sockets (their deflate state is not public). */
+function serverSide(server: Server): Connection[] {
+  return [...server.plugin.connections].map(s => connectionOf(s) as Connection);
 }
 
 void describe('perMessageDeflate: negotiation and failures', () => {

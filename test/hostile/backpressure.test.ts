@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { WebSocketConnection } from '../../src/index.js';
 import type { SendResult, WSConnection } from '../../src/index.js';
+import { Connection } from '../../src/ws/connection/connection.js';
+import { SocketTransport } from '../../src/ws/connection/transport.js';
 import { RoomRegistry } from '../../src/ws/rooms.js';
 import { closeCodeOf, echoServer, goodClient, rawWebSocket, until } from './helpers.js';
 
@@ -159,14 +160,22 @@ describe('write batching', () => {
         messagesDropped: 0,
         protocolErrors: 0,
       },
-      rooms: new RoomRegistry<WebSocketConnection>({ created() {}, deleted() {}, broadcast() {} }),
+      rooms: new RoomRegistry<Connection>({
+        created() {},
+        deleted() {},
+        broadcast() {},
+        resolve: () => undefined,
+      }),
       deflate: undefined,
+      clock: { tick: 1 },
       log() {},
+      connectionCreated() {},
+      connectionOpened() {},
       connectionClosed() {},
-      routeParams: () => ({}),
     };
-    const conn = new WebSocketConnection(serverSide, host, '/', '', '', Buffer.alloc(0));
-    conn.start();
+    const init = { url: '/', params: {}, protocol: '', extensions: '', head: Buffer.alloc(0), deflate: null };
+    const conn = new Connection(new SocketTransport(serverSide), host, init);
+    conn.open(() => {});
     const counter = frameCounter(client, Buffer.alloc(0));
     for (let i = 0; i < 20; i++) assert.equal(conn.send(`message ${i}`), 'sent');
     assert.equal(writes, 0, 'nothing is written synchronously');

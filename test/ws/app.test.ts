@@ -125,7 +125,16 @@ describe('getStats', () => {
         bytesReceived: 0,
         messagesDropped: 0,
         connectionsOpened: 0,
-        connectionsRefused: { path: 0, handshake: 0, origin: 0, limit: 0, verify: 0, closing: 0, error: 0 },
+        connectionsRefused: {
+          path: 0,
+          handshake: 0,
+          origin: 0,
+          limit: 0,
+          verify: 0,
+          timeout: 0,
+          closing: 0,
+          error: 0,
+        },
         protocolErrors: 0,
         adapter: undefined,
       }
@@ -159,6 +168,7 @@ describe('getStats', () => {
       origin: 1,
       limit: 0,
       verify: 1,
+      timeout: 0,
       closing: 0,
       error: 0,
     });

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../../core/errors.js';
 import type { Context, Middleware } from '../../core/types.js';
 import { CloseCode } from '../../protocol/close-codes.js';
-import { ReadyState } from '../connection.js';
+import { ReadyState } from '../connection/lifecycle.js';
 import type { WSMiddleware } from '../types.js';
 import { ClientLimits } from './client-limits.js';
 import { LIMIT_DEFAULTS, resolveClientLimits } from './options.js';
