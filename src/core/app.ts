@@ -1,5 +1,6 @@
 // The application: middleware chain, routes, request handling, listen/attach/close and the plugin hooks.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Http2SecureServer } from 'node:http2';
 import { hasBody, readBody } from './body.js';
 import { compose } from './compose.js';
 import { contextClassFor, type BaseContext, type ContextClass, type Resolve } from './context.js';
@@ -7,6 +8,13 @@ import { logError, sendError } from './error-response.js';
 import { Errors } from './errors.js';
 import { asResponse, type AppResponse } from './response.js';
 import { HttpRoutes, NONE, answerUnrouted, type RouteResult } from './routes.js';
+import {
+  advertiseExtendedConnect,
+  createConnectListener,
+  isHttp2Server,
+  servesExtendedConnect,
+  SessionTracker,
+} from './http2.js';
 import { createServerFor, listenArguments } from './server.js';
 import { InFlight, shutdown } from './shutdown.js';
 import type {
@@ -24,7 +32,7 @@ import type {
   UpgradeProtocol,
   UpgradeRoute,
 } from './types.js';
-import { createUpgradeListener, type PendingSocket, type UpgradeHost } from './upgrade.js';
+import { createUpgradeListener, type PendingUpgradeSocket, type UpgradeHost } from './upgrade.js';
 
 export const DEFAULTS = {
   bodyLimit: 1024 * 1024,
@@ -39,7 +47,7 @@ export const DEFAULTS = {
 type Chain = (ctx: Context) => Promise<void>;
 
 /** The upgrade being served by a context, for the end of its chain. */
-const upgrades = new WeakMap<BaseContext, { protocol: UpgradeProtocol; socket: PendingSocket }>();
+const upgrades = new WeakMap<BaseContext, { protocol: UpgradeProtocol; socket: PendingUpgradeSocket }>();
 
 class App implements CoreApplication, UpgradeHost {
   readonly context: Record<string, unknown>;
@@ -57,6 +65,7 @@ class App implements CoreApplication, UpgradeHost {
   private readonly resolveHttp: Resolve = (method, path) => this.routes.resolve(method, path);
   private serverRef: Server | undefined;
   private closePromise: Promise<void> | undefined;
+  private http2: { server: Http2SecureServer; sessions: SessionTracker } | undefined;
 
   constructor(options: AppOptions = {}) {
     this.config = { ...DEFAULTS, ...definedOnly(options) };
@@ -129,6 +138,7 @@ class App implements CoreApplication, UpgradeHost {
 
   onUpgrade(handler: UpgradeHandler | UpgradeProtocol): void {
     this.handlers.push(handler);
+    if (this.http2 && servesExtendedConnect(handler)) advertiseExtendedConnect(this.http2.server);
   }
 
   onClose(hook: CloseHook): void {
@@ -149,26 +159,37 @@ class App implements CoreApplication, UpgradeHost {
     portOrOptions?: number | ListenOptions,
     hostOrCallback?: string | (() => void),
     callback?: () => void
-  ): Server {
+  ): Server & Http2SecureServer {
     this.assertNoServer('listen');
     const { options, callback: cb } = listenArguments(portOrOptions, hostOrCallback, callback);
     const server = this.attach(createServerFor(options, this.config));
     const { port = 0, host, backlog } = options;
     server.listen({ port, host, backlog }, cb);
-    return server;
+    // One of the two, as the overloads of CoreApplication.listen say.
+    return server as Server & Http2SecureServer;
   }
 
   /** The one place a server gets the app's request and upgrade listeners, whoever created it. */
-  attach(server: Server): Server {
+  attach<S extends Server | Http2SecureServer>(server: S): S {
     this.assertNoServer('attach');
-    server.on('request', this.callback());
-    server.on(
+    // An HTTP/2 server with allowHTTP1 emits 'request' and 'upgrade' for HTTP/1.1 as an http.Server does.
+    const http = server as unknown as Server;
+    http.on('request', this.callback());
+    http.on(
       'upgrade',
-      createUpgradeListener(this, () => server.maxHeadersCount)
+      createUpgradeListener(this, () => http.maxHeadersCount)
     );
-    this.serverRef = server;
-    for (const hook of this.serverHooks) hook(server);
+    if (isHttp2Server(server)) this.attachHttp2(server);
+    this.serverRef = http;
+    for (const hook of this.serverHooks) hook(http);
     return server;
+  }
+
+  /** HTTP/2 only: extended CONNECT streams (RFC 8441), the setting that announces them, sessions for close(). */
+  private attachHttp2(server: Http2SecureServer): void {
+    server.on('connect', createConnectListener(this));
+    this.http2 = { server, sessions: new SessionTracker(server) };
+    if (this.handlers.some(servesExtendedConnect)) advertiseExtendedConnect(server);
   }
 
   private assertNoServer(method: string): void {
@@ -178,6 +199,7 @@ class App implements CoreApplication, UpgradeHost {
 
   close(): Promise<void> {
     return (this.closePromise ??= shutdown({
+      sessions: this.http2?.sessions,
       server: this.serverRef,
       hooks: this.closeHooks,
       inFlight: this.inFlight,
@@ -190,7 +212,8 @@ class App implements CoreApplication, UpgradeHost {
     const ctx = new this.Context(this.asApplication(), req, res, this.config.trustProxy, this.resolveHttp);
     this.inFlight.add(res);
     try {
-      if (this.closing) res.setHeader('Connection', 'close');
+      // HTTP/2 has no Connection header: its sessions get GOAWAY from close().
+      if (this.closing && req.httpVersionMajor !== 2) res.setHeader('Connection', 'close');
       await (this.httpChain ??= compose([...this.middleware, this.dispatchHttp]))(ctx as unknown as Context);
       if (!res.headersSent && !res.writableEnded) this.unanswered(ctx);
     } catch (err) {
@@ -207,7 +230,7 @@ class App implements CoreApplication, UpgradeHost {
   };
 
   /** Serves an upgrade request that `protocol` claimed: the app's chain, then `protocol.accept`. */
-  serve(protocol: UpgradeProtocol, req: IncomingMessage, socket: PendingSocket): void {
+  serve(protocol: UpgradeProtocol, req: IncomingMessage, socket: PendingUpgradeSocket): void {
     const resolve: Resolve = (_method, path) => protocol.match(path) ?? NONE;
     const res = socket.res as AppResponse & Response;
     const ctx = new this.Context(this.asApplication(), req, res, this.config.trustProxy, resolve);
@@ -223,7 +246,7 @@ class App implements CoreApplication, UpgradeHost {
   private async runUpgrade(
     protocol: UpgradeProtocol,
     ctx: BaseContext,
-    socket: PendingSocket
+    socket: PendingUpgradeSocket
   ): Promise<void> {
     try {
       protocol.prepare?.(ctx as unknown as Context);

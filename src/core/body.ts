@@ -1,5 +1,6 @@
 // Reads and parses request bodies (JSON, urlencoded, text) under a size limit, before the middleware chain.
 import type { IncomingMessage } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
 import { Errors } from './errors.js';
 import { parseQuery } from './query.js';
 
@@ -16,6 +17,8 @@ function kindOf(contentType: string | undefined): Kind | undefined {
 
 /** True when the request announces a body (RFC 9112 §6.3: Transfer-Encoding or a non-zero Content-Length). */
 export function hasBody(req: IncomingMessage): boolean {
+  // HTTP/2 frames the body itself (RFC 9113 §8.1): there is one unless the HEADERS frame ended the stream.
+  if (req.httpVersionMajor === 2) return !(req as unknown as Http2ServerRequest).stream.endAfterHeaders;
   if (req.headers['transfer-encoding'] !== undefined) return true;
   const length = req.headers['content-length'];
   return length !== undefined && length !== '0';

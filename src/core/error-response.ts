@@ -39,6 +39,7 @@ export function sendError(res: ServerResponse, err: unknown, where: string, unre
   res.setHeader('Content-Length', Buffer.byteLength(payload));
   // After 413, or a refusal before the body was read, the body is still on the wire: closing is
   // cheaper than reading it (Node would drain it to reuse a keep-alive connection).
-  if (status === 413 || unreadBody) res.setHeader('Connection', 'close');
+  // HTTP/2 has no Connection header (RFC 9113 §8.2.2); its stream is answered and ends on its own.
+  if ((status === 413 || unreadBody) && res.req.httpVersionMajor !== 2) res.setHeader('Connection', 'close');
   res.end(payload);
 }

@@ -1,6 +1,8 @@
-// Creating the server for listen(): HTTP or HTTPS from one options object, with the app's timeouts.
+// Creating the server for listen(): HTTP, HTTPS or HTTP/2 + HTTP/1.1 from one options object, with the app's timeouts.
 import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Http2SecureServer } from 'node:http2';
+import { createHttp2Server } from './http2.js';
 import { AppResponse } from './response.js';
 import type { ListenOptions } from './types.js';
 
@@ -12,10 +14,18 @@ export interface ServerTimeouts {
 }
 
 /**
- * The one place a server is made from listen options. Kinds of server (HTTPS today; HTTP/2 is meant to
- * slot in here) differ only in how they are created: `attach()` wires every kind the same way.
+ * The one place a server is made from listen options. Kinds of server (HTTP, HTTPS, HTTP/2 with
+ * HTTP/1.1) differ only in how they are created: `attach()` wires every kind the same way.
  */
-export function createServerFor(options: ListenOptions, timeouts: ServerTimeouts): Server {
+export function createServerFor(
+  options: ListenOptions,
+  timeouts: ServerTimeouts
+): Server | Http2SecureServer {
+  if (options.http2) {
+    // Browsers speak HTTP/2 only over TLS; cleartext HTTP/2 (h2c) is not offered.
+    if (!options.tls) throw new TypeError('listen(): http2 needs tls ({ key, cert })');
+    return createHttp2Server(options.tls, timeouts);
+  }
   const { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval } = timeouts;
   const common = {
     // The subclass carries the ctx.res helpers on its prototype; Node's typings cannot express it.

@@ -1,6 +1,7 @@
 // Graceful shutdown: stop accepting, drop idle keep-alive sockets, run close hooks, drain, then destroy.
 import type { Server } from 'node:http';
 import { logError } from './error-response.js';
+import type { SessionTracker } from './http2.js';
 import type { CloseHook } from './types.js';
 
 /** A response (or an upgrade socket still in the middleware chain) that emits 'close' once, when done. */
@@ -51,9 +52,11 @@ export interface ShutdownPlan {
   hooks: readonly CloseHook[];
   inFlight: InFlight;
   timeout: number;
+  /** The HTTP/2 sessions of the server, when it speaks HTTP/2. */
+  sessions?: SessionTracker | undefined;
 }
 
-export async function shutdown({ server, hooks, inFlight, timeout }: ShutdownPlan): Promise<void> {
+export async function shutdown({ server, hooks, inFlight, timeout, sessions }: ShutdownPlan): Promise<void> {
   if (server) {
     server.close(() => {});
     server.closeIdleConnections();
@@ -66,10 +69,14 @@ export async function shutdown({ server, hooks, inFlight, timeout }: ShutdownPla
     }
   }
   if (!server) return;
+  // HTTP/2: the WebSockets got 1001 in the hooks; now GOAWAY, and each session ends with its last stream.
+  const goaway = sessions?.closeAll(timeout);
   await drain(inFlight, timeout);
   // Whatever is still open is past the deadline (or an idle socket freed by a finished response).
   inFlight.destroyAll();
-  server.closeAllConnections();
+  await goaway;
+  // An HTTP/2 server has no closeAllConnections(); its HTTP/1.1 sockets end with their last response.
+  if (typeof server.closeAllConnections === 'function') server.closeAllConnections();
 }
 
 /** Resolves when no response is in flight (requests may still arrive on busy sockets), or at the deadline. */

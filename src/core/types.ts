@@ -1,6 +1,7 @@
 // The framework's public contracts: application, context, middleware and plugin shapes.
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Http2SecureServer } from 'node:http2';
 import type { TlsOptions } from 'node:tls';
 
 /** Calls the rest of the middleware chain; resolves when everything downstream has finished. */
@@ -108,6 +109,12 @@ export interface UpgradeProtocol {
   prepare?(ctx: Context): void;
   /** Accepts or refuses the upgrade at the end of the chain; `route` is the endpoint of the current path. */
   accept(ctx: Context, route: UpgradeRoute, socket: UpgradeSocket): void | Promise<void>;
+  /**
+   * The `:protocol` this protocol also serves over HTTP/2 (RFC 8441 extended CONNECT), e.g. `websocket`.
+   * An HTTP/2 server advertises SETTINGS_ENABLE_CONNECT_PROTOCOL only when a protocol declares one; such
+   * requests run the same chain, with `ctx.req.httpVersion === '2.0'` and `ctx.res` answering the stream.
+   */
+  readonly connectProtocol?: string;
 }
 
 /** Where and how `listen()` serves. */
@@ -122,6 +129,11 @@ export interface ListenOptions {
    * `{ pfx, passphrase }`. The same routes, middleware and plugins serve both.
    */
   tls?: TlsOptions;
+  /**
+   * With `tls`: serve HTTP/2 and HTTP/1.1 on the one port (ALPN), both through the same app; WebSockets
+   * then also open as HTTP/2 streams (RFC 8441). `listen()` returns Node's `Http2SecureServer`.
+   */
+  http2?: boolean;
 }
 
 /** Runs during `app.close()`, after the server stopped accepting connections. */
@@ -191,6 +203,7 @@ export interface CoreApplication {
    * Starts a server as `options` say: HTTP, or HTTPS when `options.tls` is given (the returned server
    * is then an `https.Server`). `callback` runs once it listens.
    */
+  listen(options: ListenOptions & { http2: true }, callback?: () => void): Http2SecureServer;
   listen(options: ListenOptions, callback?: () => void): Server;
 
   /**
@@ -198,7 +211,7 @@ export interface CoreApplication {
    * e.g. `https.createServer({ key, cert })`. `close()` then closes that server as it would its own.
    * Returns the server. One server per app: throws after `listen()` or another `attach()`.
    */
-  attach(server: Server): Server;
+  attach<S extends Server | Http2SecureServer>(server: S): S;
 
   /** The server created by `listen()` or given to `attach()`, or undefined before. */
   readonly server: Server | undefined;

@@ -1,5 +1,5 @@
 // HTTP upgrade requests: raw handlers, or a protocol served at the end of the app's middleware chain.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -41,7 +41,20 @@ export interface UpgradeHost {
   readonly closing: boolean;
   readonly handlers: readonly (UpgradeHandler | UpgradeProtocol)[];
   /** Serves an upgrade request claimed by `protocol` through the middleware chain. */
-  serve(protocol: UpgradeProtocol, req: IncomingMessage, socket: PendingSocket): void;
+  serve(protocol: UpgradeProtocol, req: IncomingMessage, socket: PendingUpgradeSocket): void;
+}
+
+/**
+ * What the app holds of an upgrade while its chain runs: an HTTP/1.1 upgrade socket (PendingSocket) or
+ * an HTTP/2 extended CONNECT stream (PendingStream in http2.ts). `res` answers it as a response.
+ */
+export interface PendingUpgradeSocket extends UpgradeSocket {
+  readonly res: ServerResponse;
+  /** Called once when a protocol takes it (the app stops tracking it then). */
+  onTake: (() => void) | undefined;
+  readonly isTaken: boolean;
+  once(event: 'close', listener: () => void): void;
+  destroy(): void;
 }
 
 /** The 'upgrade' listener: one per server, the single entry of every upgrade request. */
@@ -77,7 +90,7 @@ export function createUpgradeListener(
  * error path and middleware use it as for any request); a client that hangs up frees it at once, even
  * while a middleware never settles.
  */
-export class PendingSocket implements UpgradeSocket {
+export class PendingSocket implements PendingUpgradeSocket {
   readonly res: AppResponse;
   /** Called once when a protocol takes the socket (the app stops tracking it then). */
   onTake: (() => void) | undefined;
