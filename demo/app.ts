@@ -94,6 +94,8 @@ export function createDemo(options: DemoOptions = {}) {
         message: `Welcome to #${room}, ${name}!`,
         stats: { activeUsers: roomInfo.users, totalMessages: roomInfo.messages },
         you,
+        // What carries this socket: its own HTTP/1.1 connection, or a stream of the page's HTTP/2 connection.
+        transport: socket.httpVersion === '2.0' ? 'HTTP/2' : 'HTTP/1.1',
         dashboard: sampler.history(),
       })
     );

@@ -153,10 +153,16 @@ function handle(msg) {
   switch (msg.type) {
     case 'welcome':
       state.me = msg.you ?? null;
+      // Browsers do not tell a page whether a WebSocket runs over HTTP/2 (RFC 8441); the server does.
+      if (msg.transport) {
+        els.status.dataset.transport = msg.transport;
+        els.status.title = `WebSocket over ${msg.transport}`;
+      }
       if (msg.room) state.room = msg.room;
       renderRoom();
       setPresence(msg.stats?.activeUsers);
       addEvent(msg.message);
+      if (msg.transport) addEvent(`Your socket runs over ${msg.transport}.`);
       if (Array.isArray(msg.dashboard)) {
         state.history = msg.dashboard.slice(-CHART_POINTS);
         const last = state.history[state.history.length - 1];

@@ -58,6 +58,9 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     error: 0,
   };
   connectionsOpened = 0;
+  /** Live (pending or open) connections carried by HTTP/2 streams, and how many were opened. */
+  private http2Live = 0;
+  private http2Opened = 0;
   /** Upgrades between their first check and the 101: they count against maxConnections. */
   pendingUpgrades = 0;
   closing = false;
@@ -90,6 +93,10 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   connectionCreated(connection: Connection): void {
     this.pending.add(connection);
     this.connectionsOpened++;
+    if (connection.httpVersion === '2.0') {
+      this.http2Live++;
+      this.http2Opened++;
+    }
   }
 
   connectionOpened(connection: Connection): void {
@@ -103,6 +110,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
       this.rooms.leaveAll(connection);
       this.heartbeat.forget(connection);
     }
+    if (connection.httpVersion === '2.0') this.http2Live--;
     if (this.liveConnections === 0 && this.allClosed !== undefined) this.allClosed();
   }
 
@@ -168,6 +176,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
       bytesReceived: s.bytesReceived,
       messagesDropped: s.messagesDropped,
       connectionsOpened: this.connectionsOpened,
+      http2: { connections: this.http2Live, connectionsOpened: this.http2Opened },
       connectionsRefused: { ...this.refused },
       protocolErrors: s.protocolErrors,
       adapter: this.adapter.stats(),

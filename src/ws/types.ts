@@ -77,6 +77,11 @@ export interface WSConnection {
   readonly bufferedAmount: number;
   /** Remote IP address. */
   readonly remoteAddress: string;
+  /**
+   * What carries this WebSocket: '1.1' after an HTTP/1.1 upgrade (its own TCP connection), '2.0' on a
+   * stream of an HTTP/2 connection (RFC 8441 extended CONNECT), shared with the page and other sockets.
+   */
+  readonly httpVersion: '1.1' | '2.0';
 }
 
 export type WSHandler = (socket: WSConnection) => void;
@@ -182,6 +187,8 @@ export interface WebSocketStats {
   messagesDropped: number;
   /** Connections upgraded since start. */
   connectionsOpened: number;
+  /** The part of `connections` and `connectionsOpened` carried by HTTP/2 streams (RFC 8441 extended CONNECT). */
+  http2: { connections: number; connectionsOpened: number };
   /** Upgrades refused since start, by reason. */
   connectionsRefused: Record<RefusalReason, number>;
   /** Connections closed because of protocol errors, by error code. */

@@ -1,6 +1,8 @@
-// A raw RFC 6455 test client over node:net: handshake, frame I/O through test/support/frames.ts, expectations.
+// A raw RFC 6455 test client over node:net or an HTTP/2 stream (RFC 8441): handshake, frame I/O through test/support/frames.ts, expectations.
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import type { ClientHttp2Session } from 'node:http2';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { inflateRawSync } from 'node:zlib';
 import { clientFrame, FrameReader, type Frame } from '../support/frames.js';
 
@@ -94,9 +96,58 @@ export class RawConnection {
   extensions = '';
 
   private constructor(
-    private readonly socket: Socket,
+    /** A TCP socket, or the HTTP/2 stream that carries the WebSocket (its end stands for TCP's). */
+    private readonly socket: Duplex,
     private readonly reader: FrameReader
   ) {}
+
+  /**
+   * Opens a WebSocket on a new stream of an HTTP/2 session (RFC 8441 §5: extended CONNECT, `:status 200`,
+   * no key or accept). What the suite calls "TCP" below is then this stream.
+   */
+  static async openH2(
+    session: ClientHttp2Session,
+    path = '/',
+    timeoutMs = 5000,
+    offer?: string
+  ): Promise<RawConnection> {
+    const stream = session.request(
+      {
+        ':method': 'CONNECT',
+        ':protocol': 'websocket',
+        ':scheme': 'https',
+        ':path': path,
+        'sec-websocket-version': '13',
+        ...(offer === undefined ? {} : { 'sec-websocket-extensions': offer }),
+      },
+      { endStream: false }
+    );
+    stream.pause();
+    const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('handshake: no :status in time')), timeoutMs);
+      stream.once('response', h => {
+        clearTimeout(timer);
+        resolve(h);
+      });
+      stream.once('error', (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    const problems: string[] = [];
+    if (headers[':status'] !== 200) problems.push(`:status ${String(headers[':status'])}`);
+    const answered =
+      typeof headers['sec-websocket-extensions'] === 'string' ? headers['sec-websocket-extensions'] : '';
+    if (offer === undefined && answered !== '') problems.push('unrequested sec-websocket-extensions');
+    if (problems.length) {
+      stream.destroy();
+      throw new Error(`handshake: bad ${problems.join(', ')}`);
+    }
+    const conn = new RawConnection(stream, new FrameReader());
+    conn.extensions = answered;
+    conn.attach(Buffer.alloc(0));
+    return conn;
+  }
 
   /** Opens a TCP connection and performs the opening handshake (RFC 6455 section 4.1). */
   static async open(
@@ -164,8 +215,8 @@ export class RawConnection {
   }
 
   private attach(leftover: Buffer): void {
-    this.socket.on('data', chunk => this.onData(chunk));
-    this.socket.on('end', () => this.onTcpClosed('server closed TCP (FIN)'));
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('end', () => this.onTcpClosed('server closed TCP (FIN) or the stream (END_STREAM)'));
     this.socket.on('close', () => this.onTcpClosed('TCP connection closed'));
     this.socket.on('error', err => this.onTcpClosed(`socket error ${(err as NodeJS.ErrnoException).code}`));
     if (leftover.length) this.onData(leftover);

@@ -1,6 +1,8 @@
 // The generic conformance driver: cases are tables of steps; this runs each as its own node:test case.
 import { after, before, describe, it } from 'node:test';
+import type { ClientHttp2Session } from 'node:http2';
 import {
+  SERVER_SUPPORTS_HTTP2,
   SERVER_UNDER_TEST,
   startServer,
   type ServerOptions,
@@ -144,11 +146,19 @@ export function hex(s: string): Buffer {
 
 const HANDSHAKE_TIMEOUT_MS = 20_000;
 
-async function runSteps(server: ServerUnderTest, c: Case, offer?: string): Promise<void> {
+async function runSteps(
+  server: ServerUnderTest,
+  c: Case,
+  offer: string | undefined,
+  session: ClientHttp2Session | undefined
+): Promise<void> {
   const timeout = c.timeoutMs ?? 4000;
   // The handshake is not what these cases test, and 16 run at once: on a loaded machine (CI, other
-  // suites in parallel) a 101 can take seconds, so its deadline is a generous safety net.
-  const conn = await RawConnection.open(server.port, '/', Math.max(timeout, HANDSHAKE_TIMEOUT_MS), offer);
+  // suites in parallel) a 101 (or a :status 200) can take seconds, so its deadline is a generous safety net.
+  const handshakeTimeout = Math.max(timeout, HANDSHAKE_TIMEOUT_MS);
+  const conn = session
+    ? await RawConnection.openH2(session, '/', handshakeTimeout, offer)
+    : await RawConnection.open(server.port, '/', handshakeTimeout, offer);
   try {
     let steps = typeof c.steps === 'function' ? c.steps() : c.steps;
     // A case that does not end with a close ends with an orderly one, which also proves the server
@@ -184,34 +194,48 @@ export interface SectionOptions {
   extensions?: string;
 }
 
-/** Registers one `describe` per section and one `it` per case, all against one server. */
+/**
+ * Registers one `describe` per section and transport, and one `it` per case, all against one server:
+ * over HTTP/1.1 (one TCP connection per case), and over HTTP/2 (RFC 8441: one stream per case, every
+ * case of the section multiplexed on one TLS connection) where the server under test speaks it.
+ */
 export function runSection(title: string, cases: Case[], options: SectionOptions = {}): void {
   const ids = new Set<string>();
   for (const c of cases) {
     if (ids.has(c.id)) throw new Error(`duplicate case id ${c.id}`);
     ids.add(c.id);
   }
-  void describe(`${title} [${SERVER_UNDER_TEST}]`, { concurrency: options.concurrency ?? 16 }, () => {
+  registerSection(title, cases, options, false);
+  if (SERVER_SUPPORTS_HTTP2) registerSection(title, cases, options, true);
+}
+
+function registerSection(title: string, cases: Case[], options: SectionOptions, http2: boolean): void {
+  const label = http2 ? `${title} [${SERVER_UNDER_TEST}, HTTP/2]` : `${title} [${SERVER_UNDER_TEST}]`;
+  void describe(label, { concurrency: options.concurrency ?? 16 }, () => {
     let server: ServerUnderTest;
+    let session: ClientHttp2Session | undefined;
     before(async () => {
-      server = await startServer(options.server);
+      server = await startServer({ ...options.server, http2 });
+      if (http2) session = await server.http2Session();
     });
     after(async () => {
+      session?.close();
       await server.close();
     });
     for (const c of cases) {
+      const run = (): Promise<void> => runSteps(server, c, options.extensions, session);
       const deviation =
         SERVER_UNDER_TEST === 'ws-standin'
           ? KNOWN_STANDIN_DEVIATIONS.find(d => c.tags?.includes(d.tag))
           : undefined;
       if (!deviation) {
-        void it(`${c.id} ${c.title}`, () => runSteps(server, c, options.extensions));
+        void it(`${c.id} ${c.title}`, run);
         continue;
       }
       void it(`${c.id} ${c.title} [known stand-in deviation: must fail]`, async t => {
         let passed = false;
         try {
-          await runSteps(server, c, options.extensions);
+          await run();
           passed = true;
         } catch (err) {
           t.diagnostic(`fails as expected against the stand-in: ${(err as Error).message}`);

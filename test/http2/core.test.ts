@@ -122,10 +122,15 @@ describe('the core over HTTP/2', () => {
   });
 
   it('advertises extended CONNECT only when a protocol serves it, and runs it through the app chain', async () => {
-    const plain = await app();
+    const plain = await startHttp2App(a => a.get('/', ctx => ctx.res.send('ok')), null);
+    servers.push(plain);
     const session = await h2Session(plain.origin);
-    assert.equal(session.remoteSettings.enableConnectProtocol, false);
+    assert.equal(session.remoteSettings.enableConnectProtocol, false, 'no plugin, no setting');
     session.close();
+    const withPlugin = await app(); // the WebSocket plugin serves `websocket` over extended CONNECT
+    const wsSession = await h2Session(withPlugin.origin);
+    assert.equal(wsSession.remoteSettings.enableConnectProtocol, true);
+    wsSession.close();
 
     // A tiny protocol served over extended CONNECT: it echoes the stream's bytes back.
     const seen: string[] = [];

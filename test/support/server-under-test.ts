@@ -1,8 +1,10 @@
 // The one place that decides which WebSocket server the conformance and interop suites talk to.
 import { createServer } from 'node:http';
+import type { ClientHttp2Session } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { createApp, WebSocketPlugin, type WebSocketPluginOptions } from '../../src/index.js';
+import { h2Session, testCert } from './http2.js';
 
 /**
  * Which server runs behind the suites: nextrush-v2's WebSocketPlugin. The `ws` package's server was the
@@ -13,6 +15,9 @@ export const SERVER_UNDER_TEST = 'nextrush-v2' as 'ws-standin' | 'nextrush-v2';
 
 /** Rooms (join + broadcast) exist only in nextrush-v2; interop registers its rooms case when true. */
 export const SERVER_SUPPORTS_ROOMS = SERVER_UNDER_TEST === 'nextrush-v2';
+
+/** WebSockets over HTTP/2 (RFC 8441) exist only in nextrush-v2; the conformance suite runs over both then. */
+export const SERVER_SUPPORTS_HTTP2 = SERVER_UNDER_TEST === 'nextrush-v2';
 
 /** The spec's default `maxMessageSize` ("16MB"), read as 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
@@ -29,6 +34,8 @@ export interface ServerOptions {
   page?: string;
   /** nextrush-v2 only: the perMessageDeflate option (compression sections and interop). */
   perMessageDeflate?: WebSocketPluginOptions['perMessageDeflate'];
+  /** nextrush-v2 only: listen with TLS (a test certificate) and HTTP/2 beside HTTP/1.1. */
+  http2?: boolean;
 }
 
 export interface ServerUnderTest {
@@ -40,6 +47,8 @@ export interface ServerUnderTest {
   wsUrl(path?: string): string;
   /** `http://127.0.0.1:<port><path>` */
   httpUrl(path?: string): string;
+  /** An HTTP/2 session to the server (servers started with `http2: true`). */
+  http2Session(): Promise<ClientHttp2Session>;
   /** Resolves with the close the server observed on the connection opened at `path` (code and reason as the server saw them). */
   peerClose(path: string): Promise<PeerClose>;
   close(): Promise<void>;
@@ -124,6 +133,7 @@ async function startStandIn(options: ServerOptions): Promise<ServerUnderTest> {
     wsUrl: (path = '/') => `ws://127.0.0.1:${port}${path}`,
     httpUrl: (path = '/') => `http://127.0.0.1:${port}${path}`,
     peerClose: path => closes.get(path),
+    http2Session: () => Promise.reject(new Error('the ws stand-in does not speak HTTP/2')),
     close: async () => {
       for (const client of wss.clients) client.terminate();
       await new Promise<void>(resolve => wss.close(() => resolve()));
@@ -175,7 +185,9 @@ async function startNextrush(options: ServerOptions): Promise<ServerUnderTest> {
       }
     });
   });
-  const server = app.listen(0, '127.0.0.1');
+  const server = options.http2
+    ? app.listen({ port: 0, host: '127.0.0.1', tls: testCert(), http2: true })
+    : app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -185,9 +197,10 @@ async function startNextrush(options: ServerOptions): Promise<ServerUnderTest> {
     kind: SERVER_UNDER_TEST,
     port,
     supportsRooms: SERVER_SUPPORTS_ROOMS,
-    wsUrl: (path = '/') => `ws://127.0.0.1:${port}${path}`,
-    httpUrl: (path = '/') => `http://127.0.0.1:${port}${path}`,
+    wsUrl: (path = '/') => `${options.http2 ? 'wss' : 'ws'}://127.0.0.1:${port}${path}`,
+    httpUrl: (path = '/') => `${options.http2 ? 'https' : 'http'}://127.0.0.1:${port}${path}`,
     peerClose: path => closes.get(path),
+    http2Session: () => h2Session(`https://127.0.0.1:${port}`),
     close: () => app.close(),
   };
 }

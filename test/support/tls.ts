@@ -1,8 +1,6 @@
 // A self-signed certificate for 127.0.0.1/localhost made by openssl at test time (none is committed).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { selfSignedCert as makeCert } from '../../demo/self-signed.js';
 
 export interface TestCert {
   key: Buffer;
@@ -31,37 +29,7 @@ export function tlsSkipReason(suite: string): string | undefined {
   return reason;
 }
 
-/** A fresh P-256 key and a one-day self-signed certificate valid for 127.0.0.1 and localhost. */
+/** A fresh P-256 key and a one-day self-signed certificate valid for 127.0.0.1 and localhost (the demo's). */
 export function selfSignedCert(): TestCert {
-  const dir = mkdtempSync(join(tmpdir(), 'nextrush-cert-'));
-  try {
-    const keyFile = join(dir, 'key.pem');
-    const certFile = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      ],
-      { stdio: 'ignore' }
-    );
-    return { key: readFileSync(keyFile), cert: readFileSync(certFile) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return makeCert();
 }

@@ -125,6 +125,7 @@ describe('getStats', () => {
         bytesReceived: 0,
         messagesDropped: 0,
         connectionsOpened: 0,
+        http2: { connections: 0, connectionsOpened: 0 },
         connectionsRefused: {
           path: 0,
           handshake: 0,

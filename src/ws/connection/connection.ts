@@ -101,6 +101,10 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
     return this.transport.remoteAddress;
   }
 
+  get httpVersion(): '1.1' | '2.0' {
+    return this.transport.httpVersion;
+  }
+
   // ---- lifecycle ---------------------------------------------------------------------------------
 
   /**

@@ -88,6 +88,10 @@ export class ServerSocket implements WSConnection {
   get remoteAddress(): string {
     return this.#c.remoteAddress;
   }
+
+  get httpVersion(): '1.1' | '2.0' {
+    return this.#c.httpVersion;
+  }
 }
 
 /** The connection behind a socket handed out by this plugin, or undefined for any other object. */

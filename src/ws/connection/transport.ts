@@ -1,5 +1,6 @@
 // The byte stream under a WebSocket connection: the small surface a connection reads and writes through.
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 /**
  * What a connection is told about its transport. Called with the transport's events, in order; after
@@ -51,10 +52,12 @@ export interface Transport {
   readonly destroyed: boolean;
   /** The peer's IP address, or '' when unknown. */
   readonly remoteAddress: string;
+  /** What carries the WebSocket: an HTTP/1.1 connection after a 101, or an HTTP/2 stream (RFC 8441). */
+  readonly httpVersion: '1.1' | '2.0';
 }
 
 const kSink = Symbol('nextrush.ws.sink');
-type TaggedSocket = Socket & { [kSink]: TransportSink };
+type TaggedSocket = Duplex & { [kSink]: TransportSink };
 
 // Listeners are shared functions that find their sink through the socket: a connection costs no closures.
 function onData(this: TaggedSocket, chunk: Buffer): void {
@@ -80,13 +83,29 @@ function onDrain(this: TaggedSocket): void {
   this[kSink].transportDrained();
 }
 
+/** Delivers a stream's events to `sink` (a net.Socket or an HTTP/2 stream: both are Duplex streams). */
+export function attachSink(stream: Duplex, sink: TransportSink): void {
+  const tagged = stream as TaggedSocket;
+  tagged[kSink] = sink;
+  stream.on('data', onData);
+  stream.on('end', onEnd);
+  stream.on('close', onClose);
+  stream.on('error', onError);
+}
+
+/** Calls the sink's `transportDrained()` on every 'drain' of a stream given to attachSink(). */
+export function watchDrainOf(stream: Duplex): void {
+  stream.on('drain', onDrain);
+}
+
 /** A `net.Socket` after an HTTP/1.1 upgrade (RFC 6455 4). */
 export class SocketTransport implements Transport {
-  private readonly socket: TaggedSocket;
+  readonly httpVersion = '1.1';
+  private readonly socket: Socket;
   private drainWatched = false;
 
   constructor(socket: Socket) {
-    this.socket = socket as TaggedSocket;
+    this.socket = socket;
     socket.setNoDelay(true);
     // A keep-alive timeout left from an earlier request on this connection must not end the WebSocket.
     if (socket.timeout) socket.setTimeout(0);
@@ -95,12 +114,7 @@ export class SocketTransport implements Transport {
   }
 
   attach(sink: TransportSink): void {
-    const socket = this.socket;
-    socket[kSink] = sink;
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('close', onClose);
-    socket.on('error', onError);
+    attachSink(this.socket, sink);
   }
 
   write(chunk: Buffer): boolean {
@@ -134,7 +148,7 @@ export class SocketTransport implements Transport {
   watchDrain(): void {
     if (this.drainWatched) return;
     this.drainWatched = true;
-    this.socket.on('drain', onDrain);
+    watchDrainOf(this.socket);
   }
 
   get writableLength(): number {
