@@ -5,28 +5,7 @@ import { encodeFrame, encodeTextFrame } from '../src/protocol/encoder.js';
 import { applyMask } from '../src/protocol/mask.js';
 import { Opcode } from '../src/protocol/opcodes.js';
 import { Utf8StreamValidator, isValidUtf8 } from '../src/protocol/utf8.js';
-
-/** Builds one masked client frame. */
-function clientFrame(opcode: number, payload: Buffer, fin = true): Buffer {
-  const len = payload.length;
-  const hlen = len < 126 ? 2 : len < 65536 ? 4 : 10;
-  const frame = Buffer.alloc(hlen + 4 + len);
-  frame[0] = (fin ? 0x80 : 0) | opcode;
-  if (len < 126) frame[1] = 0x80 | len;
-  else if (len < 65536) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(len, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeUInt32BE(0, 2);
-    frame.writeUInt32BE(len, 6);
-  }
-  const key = randomBytes(4);
-  key.copy(frame, hlen);
-  payload.copy(frame, hlen + 4);
-  applyMask(frame, hlen + 4, hlen + 4 + len, key, 0);
-  return frame;
-}
+import { clientFrame } from '../test/support/frames.js';
 
 let sinkCount = 0;
 const sink: FrameSink = {
@@ -73,6 +52,26 @@ function decodeBench(name: string, frames: Buffer[], perChunk: number): Result {
   });
 }
 
+/** Decodes `frames` as a socket would deliver them: in reads of `readSize` bytes (fresh copies each time). */
+function decodeInReads(name: string, frames: Buffer[], readSize: number): Result {
+  const stream = Buffer.concat(frames);
+  const reads: Buffer[] = [];
+  for (let off = 0; off < stream.length; off += readSize) reads.push(stream.subarray(off, off + readSize));
+  const scratch = reads.map(r => Buffer.allocUnsafe(r.length));
+  const decoder = new FrameDecoder(sink, { maxMessageSize: 64 * 1024 * 1024 });
+  return measure(name, frames.length, stream.length, () => {
+    for (let i = 0; i < reads.length; i++) {
+      reads[i].copy(scratch[i]);
+      decoder.push(scratch[i]);
+    }
+  });
+}
+/** About `n` bytes of valid UTF-8 with 1-, 2- and 4-byte sequences (whole repetitions, so never cut). */
+function textOf(n: number): Buffer {
+  const unit = 'héllo wörld, 𝄞 ';
+  return Buffer.from(unit.repeat(Math.floor(n / Buffer.byteLength(unit))));
+}
+
 const results: Result[] = [];
 const p32 = randomBytes(32);
 const p1k = randomBytes(1024);
@@ -101,22 +100,34 @@ results.push(
   )
 );
 results.push(decodeBench('decode 1 x 64 KiB binary', [clientFrame(Opcode.Binary, p64k)], 1));
-{
-  // 64 KiB frames as they arrive from a socket: 64 KiB reads, so every frame straddles two reads.
-  const stream = Buffer.concat(new Array<Buffer>(16).fill(clientFrame(Opcode.Binary, p64k)));
-  const reads: Buffer[] = [];
-  for (let off = 0; off < stream.length; off += 65536) reads.push(stream.subarray(off, off + 65536));
-  const scratch = reads.map(r => Buffer.allocUnsafe(r.length));
-  const decoder = new FrameDecoder(sink, { maxMessageSize: 64 * 1024 * 1024 });
-  results.push(
-    measure('decode 16 x 64 KiB binary in 64 KiB reads', 16, stream.length, () => {
-      for (let i = 0; i < reads.length; i++) {
-        reads[i].copy(scratch[i]);
-        decoder.push(scratch[i]);
-      }
-    })
-  );
-}
+const text64k = textOf(65536);
+// 64 KiB frames as they arrive from a socket: 64 KiB reads, so every frame straddles two reads.
+results.push(
+  decodeInReads(
+    'decode 16 x 64 KiB binary in 64 KiB reads',
+    new Array<Buffer>(16).fill(clientFrame(Opcode.Binary, p64k)),
+    65536
+  )
+);
+const text1m = textOf(1 << 20);
+results.push(decodeBench('decode 1 x 64 KiB text (one chunk)', [clientFrame(Opcode.Text, text64k)], 1));
+results.push(
+  decodeInReads('decode 1 x 1 MiB text in 64 KiB reads', [clientFrame(Opcode.Text, text1m)], 65536)
+);
+results.push(
+  decodeInReads(
+    'decode 1 x 1 MiB binary in 64 KiB reads',
+    [clientFrame(Opcode.Binary, randomBytes(1 << 20))],
+    65536
+  )
+);
+results.push(
+  decodeInReads(
+    'decode 16 x 1 KiB binary in 100 B reads',
+    new Array<Buffer>(16).fill(clientFrame(Opcode.Binary, p1k)),
+    100
+  )
+);
 {
   // A fragmented text message: 64 fragments of 64 bytes.
   const piece = Buffer.from('a'.repeat(64));

@@ -1,9 +1,10 @@
-// Incremental RFC 6455 frame decoder: bytes in, messages / control frames / one error out, through a sink.
+// Incremental RFC 6455 frame decoder: an explicit state machine (header, extended length, mask, payload) over a byte stream.
+import { PayloadAssembler } from './assembler.js';
 import { CloseCode, isValidWireCloseCode } from './close-codes.js';
 import { ProtocolError, type ProtocolErrorCode } from './errors.js';
-import { applyMask } from './mask.js';
+import { applyMask, applyMaskKey } from './mask.js';
 import { Opcode, isKnownOpcode } from './opcodes.js';
-import { Utf8StreamValidator, isValidUtf8 } from './utf8.js';
+import { MAX_TEXT_MESSAGE_BYTES, Utf8StreamValidator, isValidUtf8 } from './utf8.js';
 
 /** Where the decoder reports what it found. Called synchronously from `push()`. */
 export interface FrameSink {
@@ -26,51 +27,86 @@ export interface FrameSink {
 }
 
 export interface DecoderOptions {
-  /** Largest message (sum of its fragments' payloads) accepted; larger fails with 1009. */
+  /**
+   * Largest message (sum of its fragments' payloads) accepted; larger fails with 1009. Text messages are
+   * also capped at MAX_TEXT_MESSAGE_BYTES (what a JavaScript string can hold), whatever this says.
+   */
   maxMessageSize: number;
   /** Accept RSV1 on the first frame of a data message (permessage-deflate negotiated). */
   compression?: boolean;
 }
 
+// The decoder's states within a frame (RFC 6455 5.2 layout: 2 header bytes, 0/2/8 length bytes, 4 key bytes, payload).
+/** Expecting the first byte of a frame. */
+const HEADER = 0;
+/** The first byte arrived alone (kept in `b0`); expecting the second. */
+const HEADER_SECOND = 1;
+/** Reading the 16- or 64-bit extended payload length, `lengthDue` bytes to go. */
+const LENGTH = 2;
+/** Reading the 4-byte masking key, `keyDue` bytes to go. */
+const MASK = 3;
+/** Reading payload bytes: each piece is unmasked (and, for text, validated) as it arrives. */
+const PAYLOAD = 4;
+
 /** 2^53 - 1 split as (high 32 bits, low 32 bits): the largest length JavaScript can count exactly. */
 const MAX_SAFE_HIGH_WORD = 0x1fffff;
 const TWO_POW_32 = 4294967296;
 const NO_MESSAGE = -1;
-
-/** Chunks smaller than this are copied into a shared tail buffer instead of being queued one by one. */
-const SMALL_CHUNK = 512;
-const TAIL_CAPACITY = 4096;
+const EMPTY = Buffer.alloc(0);
 
 /**
- * A state machine over a byte stream. Frames that lie within one received chunk are parsed in place
- * (unmasked in the chunk itself) without copying. Bytes of a frame that straddles chunks wait in a
- * list until the whole frame is there, and then exactly that frame's bytes are joined: every byte is
- * copied at most once, whatever the chunking, and the rest of the last chunk is parsed in place again.
- * Small chunks (a trickle) are packed into a tail buffer so a flood of tiny reads pins only its bytes.
+ * Bytes in, messages / control frames / one error out. Each header field is read once, when its bytes
+ * arrive, however the stream is cut, and is never re-read. A frame whose payload lies within one received
+ * chunk is delivered as a view of that chunk (unmasked in place, no copy). A payload spread over several
+ * chunks is unmasked piece by piece, text is UTF-8-validated piece by piece (so invalid text fails at the
+ * piece that breaks it, not at the end of the frame), and the pieces are joined once when the message ends
+ * (see PayloadAssembler). Between frames the decoder holds no buffer at all.
  */
 export class FrameDecoder {
   private readonly sink: FrameSink;
   private readonly maxMessageSize: number;
   private readonly compression: boolean;
 
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  /** Bytes that must be buffered before parsing can make progress. */
-  private needed = 0;
-  /** Where the last parse() stopped in the buffer it was given. */
-  private stop = 0;
+  private state = HEADER;
   private paused = false;
   private finished = false;
-  /** Buffer that small chunks are packed into, and the view of it that sits last in `chunks`. */
-  private tail: Buffer | null = null;
-  private tailView: Buffer | null = null;
+  /** Chunks pushed while paused (or the rest of the chunk that was being decoded when pause() was called). */
+  private queue: Buffer[] = [];
+  private queued = 0;
+  /** Frame headers decoded so far (one per frame, whatever the chunking). */
+  private headers = 0;
 
-  /** Opcode of the fragmented message in progress (Text or Binary), or NO_MESSAGE. */
+  // ---- the current frame (set by header(), once) ----
+  private fin = false;
+  private opcode = 0;
+  /** The payload goes to onCompressedFrame: RSV1 on a first frame, or a continuation of a compressed message. */
+  private compressed = false;
+  /** A data frame of a text message. */
+  private text = false;
+  /** The first header byte, while the second has not arrived. */
+  private b0 = 0;
+  private lengthDue = 0;
+  /** The 64-bit length's high word, or -1 while reading a 16-bit length. */
+  private lengthHigh = 0;
+  private lengthLow = 0;
+  private keyDue = 0;
+  /** The masking key, repeated so that key[p..p+3] is the key for a piece that starts at payload offset p (mod 4). */
+  private readonly key = [0, 0, 0, 0, 0, 0, 0];
+  private payloadLength = 0;
+  private payloadReceived = 0;
+  /** Bytes of the current, incomplete frame received so far (header included). */
+  private frameBytes = 0;
+  /** Payload of a control frame that arrives in pieces (at most 125 bytes). */
+  private control: Buffer | null = null;
+
+  // ---- the fragmented message in progress (set when its first frame completes) ----
+  /** Its opcode (Text or Binary), or NO_MESSAGE. */
   private messageOpcode: number = NO_MESSAGE;
   private messageCompressed = false;
-  /** Payload bytes of the fragmented message so far. */
+  /** Payload bytes in its completed frames. */
   private messageLength = 0;
-  private parts: Buffer | null = null;
+  /** Payload of the message (or of the compressed frame) that arrives over several chunks or frames. */
+  private readonly pieces = new PayloadAssembler();
   private utf8: Utf8StreamValidator | null = null;
 
   constructor(sink: FrameSink, options: DecoderOptions) {
@@ -79,14 +115,26 @@ export class FrameDecoder {
     this.compression = options.compression === true;
   }
 
-  /** Bytes received but not yet decoded (excluding a fragmented message's reassembled payload). */
+  /** Bytes received but not yet delivered: the current incomplete frame so far, plus input queued while paused. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.frameBytes + this.queued;
   }
 
-  /** Bytes held for the fragmented message in progress. */
+  /** Payload bytes held for the fragmented message in progress (its completed frames). */
   get pendingMessageBytes(): number {
     return this.messageLength;
+  }
+
+  /** Memory the decoder keeps reachable (queued chunks, payload pieces and packs); 0 between frames when idle. */
+  get retainedBytes(): number {
+    let n = this.pieces.retainedBytes + (this.control?.length ?? 0);
+    for (const chunk of this.queue) n += chunk.length;
+    return n;
+  }
+
+  /** How many frame headers were decoded: exactly one per frame, whatever the chunking (tests count it). */
+  get headersParsed(): number {
+    return this.headers;
   }
 
   /** True after a close frame or an error: further input is ignored. */
@@ -94,300 +142,359 @@ export class FrameDecoder {
     return this.finished;
   }
 
+  /**
+   * Decodes `chunk`. The decoder unmasks it in place and may keep views of it until the message it
+   * carries is complete: pass buffers that are not reused (socket reads are not).
+   */
   push(chunk: Buffer): void {
     if (this.finished || chunk.length === 0) return;
-    if (this.buffered === 0 && !this.paused) {
-      this.parse(chunk, 0);
-      if (!this.finished && this.stop < chunk.length) this.append(chunk.subarray(this.stop));
+    if (this.paused || this.queue.length > 0) {
+      this.queue.push(chunk);
+      this.queued += chunk.length;
       return;
     }
-    this.append(chunk);
-    this.drain();
+    const stop = this.run(chunk, 0);
+    if (stop < chunk.length && !this.finished) {
+      this.queue.push(chunk.subarray(stop));
+      this.queued += chunk.length - stop;
+    }
   }
 
-  /** Stops decoding after the current frame; input keeps being buffered. */
+  /** Stops decoding after the current frame; input keeps being queued. */
   pause(): void {
     this.paused = true;
   }
 
-  /** Continues decoding buffered input. */
+  /** Continues decoding queued input. */
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.drain();
+    const queue = this.queue;
+    while (queue.length > 0 && !this.paused && !this.finished) {
+      const chunk = queue.shift()!;
+      this.queued -= chunk.length;
+      const stop = this.run(chunk, 0);
+      if (stop < chunk.length && !this.finished) {
+        queue.unshift(chunk.subarray(stop));
+        this.queued += chunk.length - stop;
+      }
+    }
   }
 
   /** Drops all state (used when the connection is torn down). */
   destroy(): void {
     this.finished = true;
-    this.chunks = [];
-    this.buffered = 0;
-    this.parts = null;
-    this.tail = this.tailView = null;
+    this.queue = [];
+    this.queued = 0;
+    this.frameBytes = 0;
+    this.control = null;
+    this.pieces.clear();
   }
 
-  /** Queues unparsed bytes, packing small chunks together. */
-  private append(chunk: Buffer): void {
-    const chunks = this.chunks;
-    this.buffered += chunk.length;
-    if (chunk.length < SMALL_CHUNK) {
-      const last = chunks.length - 1;
-      const view = this.tailView;
-      const tail = this.tail;
-      if (view !== null && tail !== null && last >= 0 && chunks[last] === view) {
-        const used = view.byteOffset - tail.byteOffset + view.length;
-        if (used + chunk.length <= tail.length) {
-          chunk.copy(tail, used);
-          chunks[last] = this.tailView = tail.subarray(
-            view.byteOffset - tail.byteOffset,
-            used + chunk.length
-          );
+  /** Decodes `buf` from `pos`; returns where it stopped (buf.length unless paused after a frame). */
+  private run(buf: Buffer, pos: number): number {
+    const end = buf.length;
+    while (pos < end) {
+      const state = this.state;
+      if (state === HEADER && end - pos >= 2) {
+        const b1 = buf[pos + 1];
+        if (!this.header(buf[pos], b1)) return end;
+        const len7 = b1 & 0x7f;
+        const headerLength = len7 < 126 ? 6 : len7 === 126 ? 8 : 14;
+        if (end - pos < headerLength) {
+          // The rest of the header comes byte by byte (headerByte), in later chunks.
+          pos += 2;
+          this.frameBytes = 2;
+          this.afterFixedHeader(len7);
+        } else {
+          // Fast path: the whole header is here and is read straight from the chunk.
+          const length =
+            len7 < 126
+              ? len7
+              : len7 === 126
+                ? (buf[pos + 2] << 8) | buf[pos + 3]
+                : this.length64(buf.readUInt32BE(pos + 2), buf.readUInt32BE(pos + 6));
+          if (length < 0 || !this.lengthAllowed(length)) return end;
+          const start = pos + headerLength;
+          pos = start + length;
+          if (pos <= end) {
+            // And so is the payload: unmask it in place and deliver it from the chunk.
+            if (length > 0) applyMask(buf, start, pos, buf, start - 4);
+            this.complete(buf, start, pos);
+          } else {
+            const key = this.key;
+            key[0] = key[4] = buf[start - 4];
+            key[1] = key[5] = buf[start - 3];
+            key[2] = key[6] = buf[start - 2];
+            key[3] = buf[start - 1];
+            this.payloadLength = length;
+            this.payloadReceived = 0;
+            this.frameBytes = headerLength;
+            this.state = PAYLOAD;
+            pos = start;
+          }
+        }
+      } else if (state === PAYLOAD) {
+        pos = this.payload(buf, pos, end);
+      } else {
+        this.headerByte(buf[pos++]);
+      }
+      if (this.finished) return end;
+      if (this.paused && this.state === HEADER) return pos;
+    }
+    return pos;
+  }
+
+  /** After the two fixed header bytes of a header that arrives in pieces: what comes next. */
+  private afterFixedHeader(len7: number): void {
+    if (len7 < 126) {
+      this.lengthKnown(len7);
+      return;
+    }
+    this.state = LENGTH;
+    this.lengthDue = len7 === 126 ? 2 : 8;
+    this.lengthHigh = len7 === 126 ? -1 : 0;
+    this.lengthLow = 0;
+  }
+
+  /** One header byte when the header arrives in pieces: each byte is read once, into the frame's fields. */
+  private headerByte(b: number): void {
+    this.frameBytes++;
+    switch (this.state) {
+      case HEADER:
+        this.b0 = b;
+        this.state = HEADER_SECOND;
+        return;
+      case HEADER_SECOND:
+        this.state = HEADER;
+        if (this.header(this.b0, b)) this.afterFixedHeader(b & 0x7f);
+        return;
+      case LENGTH:
+        // 64-bit lengths: the first four bytes are the high word.
+        if (this.lengthDue > 4) this.lengthHigh = this.lengthHigh * 256 + b;
+        else this.lengthLow = this.lengthLow * 256 + b;
+        if (--this.lengthDue === 0) {
+          const length =
+            this.lengthHigh === -1 ? this.lengthLow : this.length64(this.lengthHigh, this.lengthLow);
+          if (length >= 0) this.lengthKnown(length);
+        }
+        return;
+      default: {
+        const i = 4 - this.keyDue;
+        this.key[i] = b;
+        if (i < 3) this.key[i + 4] = b;
+        if (--this.keyDue > 0) return;
+        if (this.payloadLength > 0) {
+          this.state = PAYLOAD;
           return;
         }
-      }
-      const fresh = Buffer.allocUnsafeSlow(TAIL_CAPACITY);
-      chunk.copy(fresh, 0);
-      this.tail = fresh;
-      chunks.push((this.tailView = fresh.subarray(0, chunk.length)));
-      return;
-    }
-    chunks.push(chunk);
-  }
-
-  /** Parses buffered bytes for as long as enough of them are there. */
-  private drain(): void {
-    const chunks = this.chunks;
-    while (!this.paused && !this.finished && this.buffered > 0 && this.buffered >= this.needed) {
-      const first = chunks[0];
-      let buf: Buffer;
-      if (first.length >= this.needed) {
-        chunks.shift();
-        buf = first;
-      } else {
-        buf = this.join(this.needed);
-      }
-      this.buffered -= buf.length;
-      this.parse(buf, 0);
-      if (this.finished) return;
-      if (this.stop < buf.length) {
-        chunks.unshift(buf.subarray(this.stop));
-        this.buffered += buf.length - this.stop;
+        this.frameDone();
+        this.complete(EMPTY, 0, 0);
       }
     }
   }
 
-  /** Removes exactly `n` bytes from the front of the queue, copied into one new buffer. */
-  private join(n: number): Buffer {
-    const chunks = this.chunks;
-    const joined = Buffer.allocUnsafe(n);
-    let filled = 0;
-    let used = 0;
-    while (filled < n) {
-      const chunk = chunks[used];
-      const take = Math.min(chunk.length, n - filled);
-      chunk.copy(joined, filled, 0, take);
-      filled += take;
-      if (take < chunk.length) {
-        chunks[used] = chunk.subarray(take);
-        break;
-      }
-      used++;
-    }
-    chunks.splice(0, used);
-    return joined;
+  /** The length of a header that arrives in pieces is known: check it, then read the key. */
+  private lengthKnown(length: number): void {
+    if (!this.lengthAllowed(length)) return;
+    this.payloadLength = length;
+    this.payloadReceived = 0;
+    this.state = MASK;
+    this.keyDue = 4;
   }
 
-  private keep(off: number, needed: number): void {
-    this.stop = off;
-    this.needed = needed;
-  }
-
-  private fail(code: ProtocolErrorCode): void {
+  private fail(code: ProtocolErrorCode): false {
     this.destroy();
     this.sink.onError(new ProtocolError(code));
+    return false;
   }
 
-  private parse(buf: Buffer, off: number): void {
-    const total = buf.length;
-    for (;;) {
-      const avail = total - off;
-      if (avail < 2) return this.keep(off, 2);
-      const b0 = buf[off];
-      const b1 = buf[off + 1];
-      const fin = (b0 & 0x80) !== 0;
-      const rsv = b0 & 0x70;
-      const opcode = b0 & 0x0f;
-      const len7 = b1 & 0x7f;
+  /** Decodes the two fixed header bytes: the only place a frame's flags, opcode and mask bit are read. */
+  private header(b0: number, b1: number): boolean {
+    this.headers++;
+    const fin = (b0 & 0x80) !== 0;
+    const rsv = b0 & 0x70;
+    const opcode = b0 & 0x0f;
 
-      // RFC 6455 5.2: "RSV1, RSV2, RSV3: 1 bit each. MUST be 0 unless an extension is negotiated that
-      // defines meanings for non-zero values." RFC 7692 6: RSV1 marks the first frame of a compressed message.
-      if (
-        rsv !== 0 &&
-        (rsv !== 0x40 || !this.compression || opcode === Opcode.Continuation || opcode >= 0x8)
-      ) {
-        return this.fail('WS_ERR_UNEXPECTED_RSV');
-      }
-      if (!isKnownOpcode(opcode)) return this.fail('WS_ERR_RESERVED_OPCODE');
-      if (opcode >= 0x8) {
-        // RFC 6455 5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
-        if (!fin) return this.fail('WS_ERR_FRAGMENTED_CONTROL');
-        if (len7 > 125) return this.fail('WS_ERR_CONTROL_TOO_LONG');
-      } else if (opcode === Opcode.Continuation) {
-        if (this.messageOpcode === NO_MESSAGE) return this.fail('WS_ERR_UNEXPECTED_CONTINUATION');
-      } else if (this.messageOpcode !== NO_MESSAGE) {
-        return this.fail('WS_ERR_EXPECTED_CONTINUATION');
-      }
-      // RFC 6455 5.1: "The server MUST close the connection upon receiving a frame that is not masked."
-      if ((b1 & 0x80) === 0) return this.fail('WS_ERR_UNMASKED_FRAME');
-
-      const headerLength = len7 < 126 ? 6 : len7 === 126 ? 8 : 14;
-      if (avail < headerLength) return this.keep(off, headerLength);
-
-      let payloadLength: number;
-      if (len7 < 126) {
-        payloadLength = len7;
-      } else if (len7 === 126) {
-        payloadLength = (buf[off + 2] << 8) | buf[off + 3];
-      } else {
-        const high = buf.readUInt32BE(off + 2);
-        // RFC 6455 5.2: "the most significant bit MUST be 0" in a 64-bit length.
-        if (high >= 0x80000000) return this.fail('WS_ERR_INVALID_LENGTH');
-        if (high > MAX_SAFE_HIGH_WORD) return this.fail('WS_ERR_LENGTH_OVERFLOW');
-        payloadLength = high * TWO_POW_32 + buf.readUInt32BE(off + 6);
-      }
-      if (opcode < 0x8) {
-        const messageSoFar = opcode === Opcode.Continuation ? this.messageLength : 0;
-        if (messageSoFar + payloadLength > this.maxMessageSize) return this.fail('WS_ERR_MESSAGE_TOO_BIG');
-      }
-
-      const frameLength = headerLength + payloadLength;
-      if (avail < frameLength) return this.keep(off, frameLength);
-
-      const start = off + headerLength;
-      const end = start + payloadLength;
-      if (payloadLength > 0) applyMask(buf, start, end, buf, start - 4);
-      off = end;
-
-      if (opcode >= 0x8) {
-        this.control(opcode, buf, start, end);
-      } else if (opcode === Opcode.Continuation) {
-        this.continuation(buf, start, end, fin);
-      } else if (rsv !== 0) {
-        this.messageOpcode = fin ? NO_MESSAGE : opcode;
-        this.messageCompressed = !fin;
-        this.messageLength = fin ? 0 : payloadLength;
-        this.deliverCompressed(buf.subarray(start, end), opcode === Opcode.Text, true, fin);
-      } else if (fin) {
-        this.deliverWhole(opcode, buf, start, end);
-      } else {
-        this.begin(opcode, buf, start, end);
-      }
-
-      if (this.finished) return;
-      if (this.paused) return this.keep(off, 0);
+    // RFC 6455 5.2: "RSV1, RSV2, RSV3: 1 bit each. MUST be 0 unless an extension is negotiated that
+    // defines meanings for non-zero values." RFC 7692 6: RSV1 marks the first frame of a compressed message.
+    if (
+      rsv !== 0 &&
+      (rsv !== 0x40 ||
+        !this.compression ||
+        opcode === Opcode.Continuation ||
+        opcode >= 0x8 ||
+        this.sink.onCompressedFrame === undefined)
+    ) {
+      return this.fail('WS_ERR_UNEXPECTED_RSV');
     }
-  }
-
-  private deliverWhole(opcode: number, buf: Buffer, start: number, end: number): void {
-    if (opcode === Opcode.Binary) {
-      this.sink.onBinary(buf.subarray(start, end));
-      return;
+    if (!isKnownOpcode(opcode)) return this.fail('WS_ERR_RESERVED_OPCODE');
+    if (opcode >= 0x8) {
+      // RFC 6455 5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT be fragmented."
+      if (!fin) return this.fail('WS_ERR_FRAGMENTED_CONTROL');
+      if ((b1 & 0x7f) > 125) return this.fail('WS_ERR_CONTROL_TOO_LONG');
+    } else if (opcode === Opcode.Continuation) {
+      if (this.messageOpcode === NO_MESSAGE) return this.fail('WS_ERR_UNEXPECTED_CONTINUATION');
+    } else if (this.messageOpcode !== NO_MESSAGE) {
+      return this.fail('WS_ERR_EXPECTED_CONTINUATION');
     }
-    const bytes = buf.subarray(start, end);
-    if (!isValidUtf8(bytes)) return this.fail('WS_ERR_INVALID_UTF8');
-    this.sink.onText(bytes.toString('utf8'));
-  }
+    // RFC 6455 5.1: "The server MUST close the connection upon receiving a frame that is not masked."
+    if ((b1 & 0x80) === 0) return this.fail('WS_ERR_UNMASKED_FRAME');
 
-  private deliverCompressed(payload: Buffer, isText: boolean, first: boolean, fin: boolean): void {
-    const sink = this.sink;
-    if (sink.onCompressedFrame === undefined) return this.fail('WS_ERR_UNEXPECTED_RSV');
-    sink.onCompressedFrame(payload, isText, first, fin);
-  }
-
-  private begin(opcode: number, buf: Buffer, start: number, end: number): void {
-    this.messageOpcode = opcode;
-    this.messageCompressed = false;
-    this.messageLength = 0;
-    if (opcode === Opcode.Text) {
-      const validator = (this.utf8 ??= new Utf8StreamValidator());
-      validator.reset();
-      if (!validator.feed(buf, start, end)) return this.fail('WS_ERR_INVALID_UTF8');
+    this.fin = fin;
+    this.opcode = opcode;
+    if (opcode === Opcode.Continuation) {
+      this.compressed = this.messageCompressed;
+      this.text = this.messageOpcode === Opcode.Text;
+    } else {
+      this.compressed = rsv !== 0;
+      this.text = opcode === Opcode.Text;
     }
-    this.appendFragment(buf, start, end);
+    return true;
   }
 
-  private continuation(buf: Buffer, start: number, end: number, fin: boolean): void {
-    const isText = this.messageOpcode === Opcode.Text;
-    if (this.messageCompressed) {
-      this.messageLength += end - start;
+  /** A 64-bit length as a number, or -1 after failing the connection for one JavaScript cannot hold. */
+  private length64(high: number, low: number): number {
+    // RFC 6455 5.2: "the most significant bit MUST be 0" in a 64-bit length.
+    if (high < 0x80000000) {
+      if (high <= MAX_SAFE_HIGH_WORD) return high * TWO_POW_32 + low;
+      this.fail('WS_ERR_LENGTH_OVERFLOW');
+    } else {
+      this.fail('WS_ERR_INVALID_LENGTH');
+    }
+    return -1;
+  }
+
+  /** The message limits, applied as soon as the payload length is known, before a payload byte is taken. */
+  private lengthAllowed(length: number): boolean {
+    const opcode = this.opcode;
+    if (opcode >= 0x8) return true;
+    const total = opcode === Opcode.Continuation ? this.messageLength + length : length;
+    if (total > this.maxMessageSize) return this.fail('WS_ERR_MESSAGE_TOO_BIG');
+    // Compressed text is checked after inflation: its size on the wire is not its length.
+    if (this.text && !this.compressed && total > MAX_TEXT_MESSAGE_BYTES)
+      return this.fail('WS_ERR_TEXT_TOO_BIG');
+    return true;
+  }
+
+  /** Takes the payload bytes of `buf` from `pos` that belong to the current frame; returns the new position. */
+  private payload(buf: Buffer, pos: number, end: number): number {
+    const due = this.payloadLength - this.payloadReceived;
+    const n = due < end - pos ? due : end - pos;
+    const stop = pos + n;
+    const k = this.key;
+    const p = this.payloadReceived & 3;
+    applyMaskKey(buf, pos, stop, k[p], k[p + 1], k[p + 2], k[p + 3]);
+    const first = this.payloadReceived === 0;
+    if (n === due && first) {
+      // The whole payload is in this chunk: deliver it from here.
+      this.frameDone();
+      this.complete(buf, pos, stop);
+      return stop;
+    }
+    this.payloadReceived += n;
+    this.frameBytes += n;
+    if (this.opcode >= 0x8) {
+      const control = (this.control ??= Buffer.allocUnsafe(this.payloadLength));
+      buf.copy(control, this.payloadReceived - n, pos, stop);
+      if (n < due) return stop;
+      this.control = null;
+      this.frameDone();
+      this.complete(control, 0, control.length);
+      return stop;
+    }
+    // Invalid text fails here, at the piece that breaks it, before the rest of the frame arrives.
+    if (this.text && !this.compressed && !this.validator(first).feed(buf, pos, stop)) {
+      this.fail('WS_ERR_INVALID_UTF8');
+      return end;
+    }
+    this.pieces.add(buf, pos, stop, due, !this.fin);
+    if (n === due) {
+      this.frameDone();
+      this.complete(EMPTY, 0, 0, true);
+    }
+    return stop;
+  }
+
+  /** Back to reading a header: the frame's bytes are all in. */
+  private frameDone(): void {
+    this.state = HEADER;
+    this.frameBytes = 0;
+  }
+
+  /**
+   * The frame is complete (the state is HEADER again). Its unmasked payload is `buf[start, end)`, or, when
+   * `collected`, it went into `pieces` piece by piece (already validated if text).
+   */
+  private complete(buf: Buffer, start: number, end: number, collected = false): void {
+    const opcode = this.opcode;
+    if (opcode >= 0x8) return this.controlFrame(opcode, buf.subarray(start, end));
+    const fin = this.fin;
+    if (this.compressed) {
+      const payload = collected ? this.pieces.take() : buf.subarray(start, end);
       if (fin) this.endMessage();
-      this.deliverCompressed(buf.subarray(start, end), isText, false, fin);
+      else this.continueMessage(opcode, payload.length);
+      this.sink.onCompressedFrame!(payload, this.text, opcode !== Opcode.Continuation, fin);
       return;
     }
-    // Fail at the fragment that makes the text invalid, not at the end of the message.
-    const validator = this.utf8;
-    if (isText && (validator === null || !validator.feed(buf, start, end)))
-      return this.fail('WS_ERR_INVALID_UTF8');
-    this.appendFragment(buf, start, end);
-    if (!fin) return;
-    const message = this.parts === null ? Buffer.alloc(0) : this.parts.subarray(0, this.messageLength);
+    if (!collected) {
+      if (fin && opcode !== Opcode.Continuation) {
+        // A whole message in one frame within one chunk: no copy, and one native UTF-8 check.
+        const data = buf.subarray(start, end);
+        if (!this.text) return this.sink.onBinary(data);
+        if (!isValidUtf8(data)) return void this.fail('WS_ERR_INVALID_UTF8');
+        return this.sink.onText(data.toString('utf8'));
+      }
+      if (this.text && !this.validator(true).feed(buf, start, end))
+        return void this.fail('WS_ERR_INVALID_UTF8');
+      this.pieces.add(buf, start, end, end - start, !this.fin);
+    }
+    if (!fin) return this.continueMessage(opcode, end - start + (collected ? this.payloadLength : 0));
+    const message = this.pieces.take();
     this.endMessage();
-    if (!isText) {
-      this.sink.onBinary(message);
-      return;
-    }
-    if (validator === null || !validator.isComplete()) return this.fail('WS_ERR_INVALID_UTF8');
+    if (!this.text) return this.sink.onBinary(message);
+    if (!this.utf8!.isComplete()) return void this.fail('WS_ERR_INVALID_UTF8');
     this.sink.onText(message.toString('utf8'));
+  }
+
+  /** A non-final data frame completed: the message goes on. */
+  private continueMessage(opcode: number, payloadLength: number): void {
+    if (opcode !== Opcode.Continuation) {
+      this.messageOpcode = opcode;
+      this.messageCompressed = this.compressed;
+      this.messageLength = 0;
+    }
+    this.messageLength += payloadLength;
+  }
+
+  /** The UTF-8 validator of the text message in progress, reset when `frameStart` is the start of its first frame. */
+  private validator(frameStart: boolean): Utf8StreamValidator {
+    const validator = (this.utf8 ??= new Utf8StreamValidator());
+    if (frameStart && this.opcode === Opcode.Text) validator.reset();
+    return validator;
   }
 
   private endMessage(): void {
     this.messageOpcode = NO_MESSAGE;
     this.messageCompressed = false;
     this.messageLength = 0;
-    this.parts = null;
   }
 
-  /**
-   * Copies a fragment's payload into one growing buffer. Copying (instead of keeping a view of the
-   * received chunk) means a flood of tiny fragments pins only the bytes it carries; doubling the
-   * capacity keeps the total copying linear.
-   */
-  private appendFragment(buf: Buffer, start: number, end: number): void {
-    const n = end - start;
-    if (n === 0) return;
-    const needed = this.messageLength + n;
-    let parts = this.parts;
-    if (parts === null || parts.length < needed) {
-      const capacity = Math.min(Math.max(needed, (parts?.length ?? 0) * 2, 256), this.maxMessageSize);
-      const grown = Buffer.allocUnsafeSlow(capacity);
-      if (parts !== null) parts.copy(grown, 0, 0, this.messageLength);
-      this.parts = parts = grown;
-    }
-    buf.copy(parts, this.messageLength, start, end);
-    this.messageLength = needed;
-  }
-
-  private control(opcode: number, buf: Buffer, start: number, end: number): void {
-    if (opcode === Opcode.Ping) {
-      this.sink.onPing(buf.subarray(start, end));
-      return;
-    }
-    if (opcode === Opcode.Pong) {
-      this.sink.onPong(buf.subarray(start, end));
-      return;
-    }
-    const length = end - start;
+  private controlFrame(opcode: number, payload: Buffer): void {
+    if (opcode === Opcode.Ping) return this.sink.onPing(payload);
+    if (opcode === Opcode.Pong) return this.sink.onPong(payload);
+    const length = payload.length;
     if (length === 0) {
       this.destroy();
       this.sink.onCloseFrame(CloseCode.NoStatus, '');
       return;
     }
     // RFC 6455 5.5.1: "If there is a body, the first two bytes of the body MUST be a 2-byte unsigned integer."
-    if (length === 1) return this.fail('WS_ERR_INVALID_CLOSE_PAYLOAD');
-    const code = (buf[start] << 8) | buf[start + 1];
-    if (!isValidWireCloseCode(code)) return this.fail('WS_ERR_INVALID_CLOSE_CODE');
-    const reasonBytes = buf.subarray(start + 2, end);
-    if (!isValidUtf8(reasonBytes)) return this.fail('WS_ERR_INVALID_CLOSE_REASON');
+    if (length === 1) return void this.fail('WS_ERR_INVALID_CLOSE_PAYLOAD');
+    const code = (payload[0] << 8) | payload[1];
+    if (!isValidWireCloseCode(code)) return void this.fail('WS_ERR_INVALID_CLOSE_CODE');
+    const reasonBytes = payload.subarray(2);
+    if (!isValidUtf8(reasonBytes)) return void this.fail('WS_ERR_INVALID_CLOSE_REASON');
     this.destroy();
     this.sink.onCloseFrame(code, reasonBytes.toString('utf8'));
   }

@@ -36,6 +36,10 @@ export const ProtocolErrors = {
     message: 'compressed message did not inflate',
   },
   WS_ERR_MESSAGE_TOO_BIG: { close: CloseCode.MessageTooBig, message: 'message exceeds maxMessageSize' },
+  WS_ERR_TEXT_TOO_BIG: {
+    close: CloseCode.MessageTooBig,
+    message: 'text message longer than a JavaScript string can hold (MAX_TEXT_MESSAGE_BYTES)',
+  },
   WS_ERR_INVALID_LENGTH: {
     close: CloseCode.ProtocolError,
     message: 'most significant bit of a 64-bit payload length is set',

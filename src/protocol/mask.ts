@@ -14,6 +14,29 @@ export function applyMask(buf: Buffer, start: number, end: number, key: Uint8Arr
   const k1 = key[keyOffset + 1];
   const k2 = key[keyOffset + 2];
   const k3 = key[keyOffset + 3];
+  if (end - start >= WORD_THRESHOLD) return applyMaskKey(buf, start, end, k0, k1, k2, k3);
+  // Short payloads (most control frames and small messages): a byte loop, kept here so it inlines.
+  for (let p = 0, i = start; i < end; p++, i++) {
+    const m = p & 3;
+    buf[i] ^= m === 0 ? k0 : m === 1 ? k1 : m === 2 ? k2 : k3;
+  }
+}
+
+/**
+ * The same with the key as four byte values: `k0` applies to `buf[start]`. A payload that arrives in
+ * pieces is unmasked piece by piece by passing the key rotated by the number of payload bytes before the
+ * piece (RFC 6455 5.3: "octet i of the transformed data is the XOR of octet i of the original data with
+ * octet at index i modulo 4 of the masking key").
+ */
+export function applyMaskKey(
+  buf: Buffer,
+  start: number,
+  end: number,
+  k0: number,
+  k1: number,
+  k2: number,
+  k3: number
+): void {
   let i = start;
   const len = end - start;
   if (len >= WORD_THRESHOLD && LITTLE_ENDIAN) {

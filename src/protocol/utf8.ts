@@ -2,7 +2,15 @@
 // first invalid byte even when a message arrives in fragments (RFC 6455 8.1: "When an endpoint is to
 // interpret a byte stream as UTF-8 but finds that the byte stream is not, in fact, a valid UTF-8 stream,
 // that endpoint MUST _Fail the WebSocket Connection_").
-import { isUtf8 } from 'node:buffer';
+import { constants, isUtf8 } from 'node:buffer';
+
+/**
+ * The longest text message, in UTF-8 bytes, that can always become a JavaScript string. V8 strings hold
+ * at most `buffer.constants.MAX_STRING_LENGTH` UTF-16 code units (2^29 - 24 on 64-bit Node 20), and UTF-8
+ * never takes fewer bytes than UTF-16 takes code units (1 to 3 bytes make one unit, 4 bytes make two), so a
+ * message of at most this many bytes always decodes; a longer one fails with 1009 (WS_ERR_TEXT_TOO_BIG).
+ */
+export const MAX_TEXT_MESSAGE_BYTES = constants.MAX_STRING_LENGTH;
 
 /** Strict validation (no overlongs, no surrogates, nothing above U+10FFFF) of a complete byte sequence. */
 export function isValidUtf8(bytes: Uint8Array): boolean {

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FrameDecoder, type FrameSink } from '../../src/protocol/decoder.js';
+import { MAX_TEXT_MESSAGE_BYTES } from '../../src/protocol/utf8.js';
 import { FrameReader } from '../support/frames.js';
 import { clientFrame, closeCodeOf, delay, echoServer, goodClient, rawWebSocket, until } from './helpers.js';
 
@@ -55,6 +56,22 @@ describe('receive-side flow control', () => {
     const { socket, rest } = await rawWebSocket(server.port);
     const code = closeCodeOf(socket, rest);
     socket.write(clientFrame(2, Buffer.alloc(64 * 1024 + 1)));
+    assert.equal(await code, 1009);
+    await good.check();
+    socket.destroy();
+    await good.close();
+    await server.app.close();
+  });
+
+  it('a text message longer than a JavaScript string can hold is refused with 1009 on its header', async () => {
+    // maxMessageSize allows it, V8 does not: without the cap the string conversion would throw out of the data handler.
+    const server = await echoServer({ maxMessageSize: 2 ** 32 });
+    const good = await goodClient(server.port);
+    const { socket, rest } = await rawWebSocket(server.port);
+    const code = closeCodeOf(socket, rest);
+    socket.write(clientFrame({ opcode: 1, declaredLength: MAX_TEXT_MESSAGE_BYTES + 1, lengthForm: 64 }));
+    socket.write(clientFrame({ opcode: 1, payload: 'the payload would follow' }).subarray(6));
+    socket.end(); // a server that waited for the payload would see the FIN instead: 1006
     assert.equal(await code, 1009);
     await good.check();
     socket.destroy();
