@@ -97,6 +97,8 @@ export class PendingSocket implements PendingUpgradeSocket {
   private readonly socket: Duplex;
   private head: Buffer;
   private taken = false;
+  /** The app's in-flight listener: removed on take(), or it would hold this request for the socket's life. */
+  private closeListener: (() => void) | undefined;
 
   constructor(req: IncomingMessage, socket: Duplex, head: Buffer) {
     this.socket = socket;
@@ -130,12 +132,19 @@ export class PendingSocket implements PendingUpgradeSocket {
     socket.off('end', this.onEnd);
     socket.off('error', ignore);
     this.res.detachSocket(socket as Socket);
+    if (this.closeListener !== undefined) socket.off('close', this.closeListener);
+    this.closeListener = undefined;
     this.onTake?.();
-    return { socket, head: this.head };
+    this.onTake = undefined;
+    // The protocol owns the bytes now; this object (reachable from the request's context) keeps none.
+    const head = this.head;
+    this.head = EMPTY;
+    return { socket, head };
   }
 
   /** For the app's in-flight set: 'close' is the socket's. */
   once(event: 'close', listener: () => void): void {
+    this.closeListener = listener;
     this.socket.once(event, listener);
   }
 
@@ -162,3 +171,5 @@ export class PendingSocket implements PendingUpgradeSocket {
 }
 
 function ignore(): void {}
+
+const EMPTY = Buffer.alloc(0);
