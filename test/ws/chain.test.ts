@@ -169,3 +169,23 @@ describe('an upgrade whose middleware never settles', () => {
     await within(client.closed, 'the client seeing the close');
   });
 });
+
+describe('the upgrade happens at the end of the chain', () => {
+  it('an upgrade held in app middleware takes no maxConnections slot', async () => {
+    const r = await start({ heartbeatMs: 0, maxConnections: 1 }, app => {
+      app.use(async (ctx, next) => {
+        if (ctx.path === '/hang') await new Promise(() => {});
+        await next();
+      });
+      app.ws('/hang', () => undefined);
+      app.ws('/ok', socket => socket.send('ok'));
+    });
+    const held = await RawClient.connect(r.port);
+    held.write(handshake('/hang'));
+    const c = await open(r.url('/ok'));
+    assert.equal(await c.next(), 'ok');
+    held.destroy();
+    c.ws.close();
+    await c.closed;
+  });
+});
