@@ -278,4 +278,19 @@ describe('examples', () => {
     await c.closed;
     await stop(e);
   });
+  it('shared-auth: one app.use guards HTTP and WebSocket; ctx.state.user reaches the ws handler', async () => {
+    const e = await startExample('shared-auth');
+    assert.equal((await request(e.port, '/me')).status, 401);
+    const me = await request(e.port, '/me', { headers: { authorization: 'Bearer token-bob' } });
+    assert.deepEqual(me.json(), { user: 'bob' });
+    assert.equal(await refusedStatus(`ws://127.0.0.1:${e.port}/live`), 401);
+    assert.equal(await refusedStatus(`ws://127.0.0.1:${e.port}/live?token=forged`), 401);
+    const c = await open(`ws://127.0.0.1:${e.port}/live?token=token-ada`);
+    assert.equal(await c.next(), 'hello ada');
+    c.ws.send('hi');
+    assert.equal(await c.next(), 'ada: hi');
+    c.ws.close();
+    await c.closed;
+    await stop(e);
+  });
 });

@@ -46,6 +46,9 @@ export const DEFAULTS = {
 
 type Chain = (ctx: Context) => Promise<void>;
 
+/** Responses kept from keep-alive only until their route reads the body (see handle()). */
+const bodyOwners = new WeakSet<ServerResponse>();
+
 /** The upgrade being served by a context, for the end of its chain. */
 const upgrades = new WeakMap<BaseContext, { protocol: UpgradeProtocol; socket: PendingUpgradeSocket }>();
 
@@ -211,6 +214,12 @@ class App implements CoreApplication, UpgradeHost {
     const res = asResponse(rawRes);
     const ctx = new this.Context(this.asApplication(), req, res, this.config.trustProxy, this.resolveHttp);
     this.inFlight.add(res);
+    // Until a route takes the body, an answer (a refusal by middleware) closes the connection: Node would
+    // otherwise read the unwanted body to the end to reuse the connection.
+    if (hasBody(req) && !req.complete && res.shouldKeepAlive) {
+      res.shouldKeepAlive = false;
+      bodyOwners.add(res);
+    }
     try {
       // HTTP/2 has no Connection header: its sessions get GOAWAY from close().
       if (this.closing && req.httpVersionMajor !== 2) res.setHeader('Connection', 'close');
@@ -225,6 +234,7 @@ class App implements CoreApplication, UpgradeHost {
   private readonly dispatchHttp: Middleware = async (ctx, next) => {
     const route = (ctx as unknown as BaseContext).currentRoute() as RouteResult;
     if (route.kind !== 'handler') return answerUnrouted(route, ctx, next);
+    if (bodyOwners.delete(ctx.res)) ctx.res.shouldKeepAlive = true;
     if (hasBody(ctx.req)) ctx.body = await readBody(ctx.req, this.config.bodyLimit);
     return route.handler(ctx, next);
   };

@@ -37,8 +37,8 @@ export function webSocketProtocol(hub: WebSocketHub): UpgradeProtocol {
       // The route matched for the current path (after URL rewrites): its params are the socket's.
       const matched = route as RouteMatch<WSHandler>;
       if (ctx.req.httpVersionMajor === 2)
-        handleExtendedConnect(hub, ctx.req as unknown as Http2ServerRequest, matched);
-      else handleUpgrade(hub, ctx.req, socket, head, matched);
+        handleExtendedConnect(hub, ctx.req as unknown as Http2ServerRequest, ctx, matched);
+      else handleUpgrade(hub, ctx.req, socket, head, ctx, matched);
     },
   };
 }

@@ -17,7 +17,7 @@ import { wsError } from './errors.js';
 declare module '../core/types.js' {
   interface Application {
     /** Registers a WebSocket route handler (available after `WebSocketPlugin.install(app)`). */
-    ws(path: string, handler: (socket: WSConnection) => void): void;
+    ws(path: string, handler: WSHandler): void;
     /** Registers upgrade-time middleware, run in order after the handshake and before the route handler. */
     wsUse(middleware: WSMiddleware): void;
     /** Sends to every connection, or to the members of `room`, on every node. */

@@ -84,7 +84,11 @@ export interface WSConnection {
   readonly httpVersion: '1.1' | '2.0';
 }
 
-export type WSHandler = (socket: WSConnection) => void;
+/**
+ * A route handler: the connection, and the app's context of the upgrade request (`ctx.state` as the
+ * app's middleware left it, `ctx.params`, `ctx.ws === socket`). One-argument handlers fit too.
+ */
+export type WSHandler = (socket: WSConnection, ctx: WSContext) => void;
 
 /** Upgrade-time middleware: runs after the 101, before the route handler. Call `next()` to continue. */
 export type WSMiddleware = (

@@ -56,6 +56,8 @@ describe('a request refused by middleware never has its body read', () => {
   let port = 0;
   before(async () => {
     app.use(async (ctx, next) => {
+      // A refusal written by the middleware itself, without throwing.
+      if (ctx.headers.authorization === 'Bearer banned') return ctx.json({ banned: true }, 403);
       if (ctx.headers.authorization !== 'Bearer good') ctx.throw(401, 'Who are you?');
       await next();
     });
@@ -75,47 +77,56 @@ describe('a request refused by middleware never has its body read', () => {
     );
   }
 
-  it('401 arrives while the 1 MiB body is still unsent; the server closes having read only the head', async () => {
+  /** Sends the head of POST /upload and `bodyBytes` of its 1 MiB body; the reply is read until the server closes. */
+  function upload(auth: string, bodyBytes: number) {
     bytesRead.length = 0;
     const socket = connect(port, '127.0.0.1');
     let reply = '';
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => (reply += chunk));
+    socket.on('error', () => {}); // the server may reset the rest of an upload
     const closed = new Promise(resolve => socket.once('close', resolve));
-    const headText = head('Bearer forged');
+    socket.write(head(auth) + 'a'.repeat(bodyBytes));
+    return {
+      sent: head(auth).length + bodyBytes,
+      reply: () => reply,
+      closed: () => within(closed, 'the server closing the connection'),
+      /** Bytes the server read from this connection, counted when it closed. */
+      serverRead: async () => {
+        await until(() => bytesRead.length === 1, { label: 'the server-side count' });
+        return bytesRead[0];
+      },
+    };
+  }
+
+  it('401 arrives while the 1 MiB body is still unsent; the server closes having read only the head', async () => {
     // The head and the first KiB only: a server that read the body before its middleware would wait.
-    socket.write(headText + 'a'.repeat(1024));
+    const u = upload('Bearer forged', 1024);
     await within(
-      until(() => reply.includes('Who are you?')),
+      until(() => u.reply().includes('Who are you?')),
       'the 401'
     );
-    assert.match(reply, /^HTTP\/1\.1 401 Unauthorized\r\n/);
-    assert.match(reply, /\r\nConnection: close\r\n/i);
-    await within(closed, 'the server closing the connection');
-    await within(
-      until(() => bytesRead.length === 1),
-      'the server-side count'
-    );
+    assert.match(u.reply(), /^HTTP\/1\.1 401 Unauthorized\r\n/);
+    assert.match(u.reply(), /\r\nConnection: close\r\n/i);
+    await u.closed();
     // What the server read: the head and the KiB it was sent, not the MiB the request announced.
-    assert.equal(bytesRead[0], headText.length + 1024);
+    assert.equal(await u.serverRead(), u.sent);
   });
 
   it('all 1 MiB sent at once: the server stops reading at the 401 instead of draining the body', async () => {
-    bytesRead.length = 0;
-    const socket = connect(port, '127.0.0.1');
-    let reply = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => (reply += chunk));
-    socket.on('error', () => {}); // the server may reset the rest of the upload
-    const closed = new Promise(resolve => socket.once('close', resolve));
-    socket.write(head('Bearer forged') + 'a'.repeat(MiB));
-    await within(closed, 'the server closing the connection');
-    assert.match(reply, /^HTTP\/1\.1 401 /);
-    await within(
-      until(() => bytesRead.length === 1),
-      'the server-side count'
-    );
-    assert.ok(bytesRead[0] < MiB / 2, `server read ${bytesRead[0]} bytes of a ${MiB}-byte body`);
+    const u = upload('Bearer forged', MiB);
+    await u.closed();
+    assert.match(u.reply(), /^HTTP\/1\.1 401 /);
+    const read = await u.serverRead();
+    assert.ok(read < MiB / 2, `server read ${read} bytes of a ${MiB}-byte body`);
+  });
+
+  it('a refusal the middleware writes itself (no throw) also closes instead of reading the body', async () => {
+    const u = upload('Bearer banned', 1024);
+    await u.closed();
+    assert.match(u.reply(), /^HTTP\/1\.1 403 Forbidden\r\n/);
+    assert.match(u.reply(), /\r\nConnection: close\r\n/i);
+    assert.equal(await u.serverRead(), u.sent);
   });
 
   it('an authorized request gets its body read and parsed for the handler', async () => {

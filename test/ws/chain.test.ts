@@ -169,3 +169,85 @@ describe('an upgrade whose middleware never settles', () => {
     await within(client.closed, 'the client seeing the close');
   });
 });
+
+describe('the upgrade happens at the end of the chain', () => {
+  it('the route handler gets ctx: ctx.state.user from app.use, ctx.params, ctx.ws === socket', async () => {
+    const r = await start({ heartbeatMs: 0 }, app => {
+      app.use(auth);
+      app.ws('/chat/:room', (socket, ctx) => {
+        socket.send(
+          JSON.stringify({
+            user: ctx.state.user,
+            room: ctx.params.room,
+            same: ctx.ws === socket,
+            isWebSocket: ctx.isWebSocket,
+          })
+        );
+      });
+    });
+    const c = await open(r.url('/chat/js?token=valid-ada'));
+    assert.deepEqual(JSON.parse(String(await c.next())), {
+      user: 'ada',
+      room: 'js',
+      same: true,
+      isWebSocket: true,
+    });
+    c.ws.close();
+    await c.closed;
+  });
+
+  it('order: app.use, then verifyClient, then 101, then wsUse (ctx.ws set), then the handler', async () => {
+    const order: string[] = [];
+    const r = await start(
+      {
+        heartbeatMs: 0,
+        verifyClient: req => {
+          order.push('verifyClient');
+          return !req.url?.includes('deny');
+        },
+      },
+      app => {
+        app.use(async (ctx, next) => {
+          order.push(`use ws=${ctx.ws === undefined ? 'unset' : 'set'}`);
+          await next();
+        });
+        app.wsUse((socket, _req, next) => {
+          order.push(`wsUse readyState=${socket.readyState}`);
+          next();
+        });
+        app.ws('/ws', (socket, ctx) => {
+          order.push(`handler ws=${ctx.ws === socket ? 'set' : 'unset'}`);
+          socket.send('in');
+        });
+      }
+    );
+    const c = await open(r.url('/ws'));
+    assert.equal(await c.next(), 'in');
+    assert.deepEqual(order, ['use ws=unset', 'verifyClient', 'wsUse readyState=0', 'handler ws=set']);
+    c.ws.close();
+    await c.closed;
+
+    order.length = 0;
+    const denied = await rawUpgrade(r.port, '/ws?deny');
+    assert.equal(denied.status, 401);
+    assert.deepEqual(order, ['use ws=unset', 'verifyClient']);
+  });
+
+  it('an upgrade held in app middleware takes no maxConnections slot', async () => {
+    const r = await start({ heartbeatMs: 0, maxConnections: 1 }, app => {
+      app.use(async (ctx, next) => {
+        if (ctx.path === '/hang') await new Promise(() => {});
+        await next();
+      });
+      app.ws('/hang', () => undefined);
+      app.ws('/ok', socket => socket.send('ok'));
+    });
+    const held = await RawClient.connect(r.port);
+    held.write(handshake('/hang'));
+    const c = await open(r.url('/ok'));
+    assert.equal(await c.next(), 'ok');
+    held.destroy();
+    c.ws.close();
+    await c.closed;
+  });
+});

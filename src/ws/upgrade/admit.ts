@@ -109,5 +109,9 @@ export function accept(
   if (hub.options.debug) {
     hub.log('debug', 'connection opened', { url: connection.url, remote: connection.remoteAddress });
   }
-  runMiddleware(hub, connection, request.req, route.value);
+  // After the 101 the context carries the connection; the route handler gets both.
+  const ctx = request.ctx;
+  ctx.ws = connection.socket;
+  const handler = route.value;
+  runMiddleware(hub, connection, request.req, socket => handler(socket, ctx));
 }

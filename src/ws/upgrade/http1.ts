@@ -7,7 +7,7 @@ import { checkHandshake, isWebSocketUpgrade, switchingProtocolsResponse } from '
 import { SocketTransport, type Transport } from '../connection/transport.js';
 import type { RouteMatch } from '../../core/router.js';
 import type { WebSocketHub } from '../hub.js';
-import type { WSHandler } from '../types.js';
+import type { WSContext, WSHandler } from '../types.js';
 import { admit } from './admit.js';
 import type { UpgradeResponder } from './request.js';
 
@@ -96,6 +96,7 @@ export function handleUpgrade(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
+  ctx: WSContext,
   route?: RouteMatch<WSHandler>
 ): boolean {
   if (!isWebSocketUpgrade(req.headers)) return false;
@@ -105,7 +106,7 @@ export function handleUpgrade(
     : { ok: false as const, status: check.status, reason: check.reason, headers: check.headers };
   admit(
     hub,
-    { req, url: req.url ?? '/', headers: req.headers, handshake, route },
+    { req, url: req.url ?? '/', headers: req.headers, handshake, route, ctx },
     new Http1Responder(socket, head, check.ok ? check.key : '')
   );
   return true;

@@ -6,7 +6,7 @@ import { Http2StreamTransport } from '../connection/http2-stream.js';
 import type { Transport } from '../connection/transport.js';
 import type { RouteMatch } from '../../core/router.js';
 import type { WebSocketHub } from '../hub.js';
-import type { WSHandler } from '../types.js';
+import type { WSContext, WSHandler } from '../types.js';
 import { admit } from './admit.js';
 import type { HandshakeVerdict, UpgradeResponder } from './request.js';
 
@@ -76,6 +76,7 @@ class Http2Responder implements UpgradeResponder {
 export function handleExtendedConnect(
   hub: WebSocketHub,
   req: Http2ServerRequest,
+  ctx: WSContext,
   route?: RouteMatch<WSHandler>
 ): void {
   const check = checkExtendedConnect(req.headers);
@@ -85,7 +86,7 @@ export function handleExtendedConnect(
   admit(
     hub,
     // Node's compatibility request stands for an IncomingMessage (headers, url, method, socket).
-    { req: req as unknown as IncomingMessage, url: req.url, headers: req.headers, handshake, route },
+    { req: req as unknown as IncomingMessage, url: req.url, headers: req.headers, handshake, route, ctx },
     new Http2Responder(req.stream, check.ok ? check.key : undefined)
   );
 }

@@ -5,7 +5,7 @@ import { State } from '../connection/lifecycle.js';
 import { wsError } from '../errors.js';
 import type { WebSocketHub } from '../hub.js';
 import { onRejection } from '../settle.js';
-import type { WSHandler } from '../types.js';
+import type { WSConnection } from '../types.js';
 
 /**
  * Each middleware gets the socket (readyState 0: it may send and close, not join rooms), the request
@@ -16,7 +16,7 @@ export function runMiddleware(
   hub: WebSocketHub,
   connection: Connection,
   req: IncomingMessage,
-  handler: WSHandler
+  handler: (socket: WSConnection) => void
 ): void {
   const chain = hub.middleware;
   const failed = (error: unknown): void => connection.handlerFailed(error, 'WS_CLOSE_MIDDLEWARE_FAILED');

@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { RouteMatch } from '../../core/router.js';
 import type { Transport } from '../connection/transport.js';
-import type { WSHandler } from '../types.js';
+import type { WSContext, WSHandler } from '../types.js';
 
 /** The transport's own handshake rules (RFC 6455 4.2.1 for HTTP/1.1, RFC 8441 4 for HTTP/2). */
 export type HandshakeVerdict =
@@ -19,6 +19,11 @@ export interface UpgradeRequest {
   readonly handshake: HandshakeVerdict;
   /** The `app.ws()` route when the caller matched it already (the app chain may have rewritten the URL). */
   readonly route?: RouteMatch<WSHandler>;
+  /**
+   * The app's context of this request: the upgrade runs at the end of the app's middleware chain, and
+   * the connection gets `ctx.ws` and the route handler `ctx` (with what middleware put in `ctx.state`).
+   */
+  readonly ctx: WSContext;
 }
 
 /** How admission answers the request; exactly one of refuse() / accept() is called. */
