@@ -15,6 +15,7 @@ import { Lifecycle, State } from './lifecycle.js';
 import { SendQueue, type SendQueueOwner } from './send-queue.js';
 import { ServerSocket } from './socket.js';
 import type { Transport, TransportSink } from './transport.js';
+import { Verdict, type MessageMeter } from '../limits/message-rate.js';
 
 /** Reasons reading from the transport is paused; reading resumes when none is left. */
 const PauseReason = { Setup: 1, Backpressure: 2, Inflate: 4 } as const;
@@ -67,6 +68,8 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
   private pauseReasons: number = PauseReason.Setup;
   private closeTimer: NodeJS.Timeout | undefined;
   private head: Buffer | null;
+  /** Message and byte budgets when `messageRate` is on, else null: one check per chunk and per message. */
+  private readonly meter: MessageMeter | null;
 
   constructor(transport: Transport, host: ConnectionHost, init: ConnectionInit) {
     super();
@@ -77,6 +80,7 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
     this.protocol = init.protocol;
     this.extensions = init.extensions;
     this.head = init.head;
+    this.meter = host.messageRate?.meter() ?? null;
     this.lastSeen = host.clock.tick;
     this.queue = new SendQueue(this, transport, host.options, host.stats, host.deflate, init.deflate);
     this.socket = new ServerSocket(this);
@@ -152,6 +156,11 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
   transportData(chunk: Buffer): void {
     this.host.stats.bytesReceived += chunk.length;
     this.lastSeen = this.host.clock.tick;
+    const meter = this.meter;
+    // With policy 'close', a peer over its byte budget is closed before its bytes are decoded.
+    if (meter !== null && meter.received(chunk.length, performance.now()) && this.closesOverBudget()) {
+      return this.host.messageRate?.exceeded(this, Verdict.Bytes | Verdict.First);
+    }
     try {
       (this.decoder ??= this.createDecoder()).push(chunk);
     } catch (error) {
@@ -254,8 +263,17 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
     this.fail(error.closeCode, error.message);
   }
 
+  private closesOverBudget(): boolean {
+    return this.host.messageRate?.settings.policy === 'close' && this.state <= State.Open;
+  }
+
   private dispatch(data: WSMessage): void {
     this.host.stats.messagesReceived++;
+    const meter = this.meter;
+    if (meter !== null) {
+      const verdict = meter.admit();
+      if (verdict !== Verdict.Admitted) return this.host.messageRate?.exceeded(this, verdict);
+    }
     const handlers = this.messageHandlers;
     if (handlers === undefined || this.state === State.Closed) return;
     if (typeof handlers === 'function') this.invoke(handlers, data);

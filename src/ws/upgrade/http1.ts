@@ -75,6 +75,12 @@ class Http1Responder implements UpgradeResponder {
     socket.resume();
   }
 
+  onClosed(listener: () => void): void {
+    // A client that hung up while the app's middleware ran: 'close' was emitted already.
+    if (this.socket.closed) listener();
+    else this.socket.once('close', listener);
+  }
+
   /** The client gave up (FIN): nothing will be answered, so the socket goes and 'close' frees the slot. */
   private readonly onEarlyEnd = (): void => {
     this.socket.destroy();

@@ -35,4 +35,6 @@ export interface UpgradeResponder {
   accept(protocol: string | undefined, extensions: string | undefined): Transport | null;
   /** `listener` runs once if the client goes away before refuse() / accept() (not after). */
   onAbort(listener: () => void): void;
+  /** `listener` runs once when the underlying connection is gone, whatever answered or ended it. */
+  onClosed(listener: () => void): void;
 }
