@@ -1,7 +1,7 @@
 // Per-connection message and byte budgets (token buckets); the receive path pays a few number operations.
 import type { Logger } from '../log.js';
 import type { WSConnection } from '../types.js';
-import { refilled } from './token-bucket.js';
+import { msUntil, refilled } from './token-bucket.js';
 import type { MessageLimitEvent } from './types.js';
 
 /** The `messageRate` option, validated; a rate of 0 means that budget is not limited. */
@@ -56,6 +56,14 @@ export class MessageMeter {
     const bytes = refilled(this.bytes, elapsed, s.bytesPerSecond, s.byteBurst) - length;
     this.bytes = bytes < -s.byteBurst ? -s.byteBurst : bytes;
     return bytes < 0;
+  }
+
+  /** Milliseconds until a message would be admitted (both budgets refilled enough). */
+  msUntilAdmitted(): number {
+    const s = this.settings;
+    const messages = s.messagesPerSecond === 0 ? 0 : msUntil(this.messages, 1, s.messagesPerSecond);
+    const bytes = s.bytesPerSecond === 0 ? 0 : msUntil(this.bytes, 0, s.bytesPerSecond);
+    return messages > bytes ? messages : bytes;
   }
 
   /** Charges one complete message: `Verdict.Admitted`, or the overspent budget (| `Verdict.First`). */
