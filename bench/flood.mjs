@@ -23,7 +23,11 @@ const VARIANTS = [
   { name: 'nextrush, limiter off', file: nextrush, env: { BENCH_LIMITS: 'off' } },
   { name: 'nextrush, messageRate drop', file: nextrush, env: { BENCH_LIMITS: 'drop' } },
   { name: 'nextrush, messageRate close', file: nextrush, env: { BENCH_LIMITS: 'close' } },
-  { name: 'ws (no limiter)', file: join(here, 'servers/ws.mjs'), env: { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' } },
+  {
+    name: 'ws (no limiter)',
+    file: join(here, 'servers/ws.mjs'),
+    env: { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' },
+  },
 ];
 
 const sleep = ms => new Promise(r => setTimeout(r, ms));
@@ -50,8 +54,19 @@ async function waitListening(port) {
   throw new Error(`server on ${port} did not listen`);
 }
 
+/** Every child still running, so an interrupted run leaves no server or flooder behind. */
+const children = new Set();
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const c of children) c.kill('SIGKILL');
+    process.exit(1);
+  });
+}
+
 function run(cmd, args, env = {}) {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   let out = '';
   child.stdout.on('data', c => (out += c));
   const done = new Promise(r => child.on('exit', () => r(out)));
@@ -67,7 +82,12 @@ async function bystander(port, pid) {
     ...['--duration', opt.duration, '--warmup', '1'],
   ]);
   const out = await run(cmd, args).done;
-  const result = JSON.parse(out.trim().split('\n').pop());
+  let result;
+  try {
+    result = JSON.parse(out.trim().split('\n').pop());
+  } catch {
+    throw new Error(`bystander printed no result: ${out.slice(0, 500)}`);
+  }
   if (result.errors?.length) throw new Error(`bystander saw errors: ${result.errors.join('; ')}`);
   return result.msgs_per_s;
 }
@@ -109,8 +129,12 @@ for (const variant of VARIANTS) {
   console.error(`${variant.name}: quiet ${quiet.join(', ')} / flooded ${flooded.join(', ')} msg/s`);
 }
 const base = rows.find(r => r.name.startsWith('ws'))?.flooded ?? 1;
-console.log(`bystander echo (${opt.conns} conns x window ${opt.window}, 32 B), median of ${opt.reps}, ${opt.duration} s each`);
-console.log('| server | quiet msg/s | under flood msg/s | kept | vs ws under flood | flooder frames written / reconnects |');
+console.log(
+  `bystander echo (${opt.conns} conns x window ${opt.window}, 32 B), median of ${opt.reps}, ${opt.duration} s each`
+);
+console.log(
+  '| server | quiet msg/s | under flood msg/s | kept | vs ws under flood | flooder frames written / reconnects |'
+);
 console.log('| --- | ---: | ---: | ---: | ---: | --- |');
 for (const r of rows) {
   const f = r.flood ?? {};
