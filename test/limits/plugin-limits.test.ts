@@ -2,7 +2,8 @@
 // echoing; per-client caps answer 429 with Retry-After before the 101 and give slots back exactly once.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WebSocketPlugin, type MessageLimitEvent, type WSConnection } from '../../src/index.js';
+import { createApp, WebSocketPlugin, type MessageLimitEvent, type WSConnection } from '../../src/index.js';
+import { start as listen } from '../core/helpers.js';
 import type { Frame } from '../support/frames.js';
 import {
   clientFrame,
@@ -233,6 +234,27 @@ describe('clientLimits', () => {
     assert.equal(r.plugin.getStats().connectionsRefused.error, 1);
     alice.destroy();
     bob.destroy();
+  });
+
+  it('the default key is ctx.ip: X-Forwarded-For counts only when the app trusts its proxy', async () => {
+    for (const trustProxy of [true, false]) {
+      const app = createApp({ trustProxy });
+      new WebSocketPlugin({ clientLimits: { maxConnections: 1 } }).install(app);
+      app.ws('/echo', echo);
+      const port = await listen(app);
+      try {
+        const r = { port } as Running;
+        const first = await rawPeer(r, '/echo', { 'X-Forwarded-For': '203.0.113.7' });
+        const other = await rawUpgrade(port, '/echo', { 'X-Forwarded-For': '198.51.100.9, 10.0.0.1' });
+        const same = await rawUpgrade(port, '/echo', { 'X-Forwarded-For': '203.0.113.7' });
+        // Trusted: two different clients behind the proxy. Not trusted: one client, 127.0.0.1.
+        assert.equal(other.status, trustProxy ? 101 : 429, `trustProxy ${trustProxy}`);
+        assert.equal(same.status, 429);
+        for (const c of [first, other.client, same.client]) c.destroy();
+      } finally {
+        await app.close();
+      }
+    }
   });
 
   it('gives the slot back exactly once on every path an admitted upgrade can end', async () => {

@@ -30,11 +30,14 @@ export class ClientGate {
     return this.table.size;
   }
 
-  /** Admits `req` or says why not. An admitted entry is given back with `release`, exactly once. */
-  admit(req: IncomingMessage): GateVerdict {
+  /**
+   * Admits `req` or says why not. An admitted entry is given back with `release`, exactly once. `ip` is
+   * the app's `ctx.ip` (X-Forwarded-For only with `trustProxy`), the default key.
+   */
+  admit(req: IncomingMessage, ip: string | undefined): GateVerdict {
     let key: unknown;
     try {
-      key = this.config.key === undefined ? (req.socket.remoteAddress ?? '') : this.config.key(req);
+      key = this.config.key === undefined ? (ip ?? req.socket.remoteAddress ?? '') : this.config.key(req);
       if (typeof key !== 'string') throw new TypeError(`key() returned ${typeof key}, not a string`);
     } catch (error) {
       this.log('error', 'clientLimits.key threw', { url: req.url, error: String(error) });

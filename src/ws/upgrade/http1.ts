@@ -102,7 +102,8 @@ export function handleUpgrade(
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  route?: RouteMatch<WSHandler>
+  route?: RouteMatch<WSHandler>,
+  ip?: string
 ): boolean {
   if (!isWebSocketUpgrade(req.headers)) return false;
   const check = checkHandshake(req.method, req.httpVersion, req.headers);
@@ -111,7 +112,7 @@ export function handleUpgrade(
     : { ok: false as const, status: check.status, reason: check.reason, headers: check.headers };
   admit(
     hub,
-    { req, url: req.url ?? '/', headers: req.headers, handshake, route },
+    { req, url: req.url ?? '/', headers: req.headers, handshake, route, ip },
     new Http1Responder(socket, head, check.ok ? check.key : '')
   );
   return true;

@@ -19,6 +19,11 @@ export interface UpgradeRequest {
   readonly handshake: HandshakeVerdict;
   /** The `app.ws()` route when the caller matched it already (the app chain may have rewritten the URL). */
   readonly route?: RouteMatch<WSHandler>;
+  /**
+   * The client's address as the app sees it (`ctx.ip`: the first X-Forwarded-For address only when the
+   * app trusts its proxy), when the app's middleware chain ran for the request.
+   */
+  readonly ip?: string;
 }
 
 /** How admission answers the request; exactly one of refuse() / accept() is called. */
