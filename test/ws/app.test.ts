@@ -179,6 +179,7 @@ describe('getStats', () => {
       timeout: 0,
       closing: 0,
       error: 0,
+      clientLimit: 0,
     });
   });
 });
