@@ -60,7 +60,7 @@ function connect() {
   socket.on('error', () => {});
   socket.on('close', () => {
     if (upgraded) closedByServer++;
-    if (!stopping) setImmediate(connect);
+    if (!stopping) setTimeout(connect, 0);
   });
 }
 
