@@ -18,6 +18,11 @@ const SERVERS = {
     env: {},
     label: 'nextrush (ours)',
   },
+  'nextrush-limits': {
+    file: join(root, 'build/bench/servers/nextrush.js'),
+    env: { BENCH_LIMITS: 'on' },
+    label: 'nextrush, messageRate + clientLimits on',
+  },
   ws: {
     file: join(here, 'servers/ws.mjs'),
     env: { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' },

@@ -46,7 +46,15 @@ function defaultPublicDir(): string {
 
 export function createDemo(options: DemoOptions = {}) {
   const app = createApp();
-  const wsPlugin = new WebSocketPlugin({ path: '/chat/*', heartbeatMs: 30000, maxConnections: 1000 });
+  const wsPlugin = new WebSocketPlugin({
+    path: '/chat/*',
+    heartbeatMs: 30000,
+    maxConnections: 1000,
+    // Abuse limits (docs/limits.md), generous for a chat: a peer past 20 messages a second (100 at once)
+    // has its messages dropped; one address holds at most 50 connections and opens 300 a minute.
+    messageRate: { messagesPerSecond: 20, burst: 5, policy: 'drop' },
+    clientLimits: { maxConnections: 50, upgradesPerMinute: 300 },
+  });
   wsPlugin.install(app);
 
   const rooms = new Map<string, RoomInfo>();

@@ -12,6 +12,13 @@ export interface WsStats {
   connectionsRefused: Record<string, number>;
   messagesDropped?: number;
   protocolErrors?: number;
+  /** messageRate / clientLimits counters. */
+  limits?: {
+    messagesLimited: number;
+    connectionsLimited: number;
+    upgradesRefused: Record<string, number>;
+    trackedKeys: number;
+  };
 }
 
 /** One dashboard point: current gauges plus rates over the interval since the previous point. */
@@ -121,6 +128,34 @@ export function prometheusText(stats: WsStats): string {
   );
   for (const [reason, count] of Object.entries(stats.connectionsRefused)) {
     lines.push(`websocket_connections_refused_total{reason="${labelValue(reason)}"} ${count}`);
+  }
+  const limits = stats.limits;
+  if (limits !== undefined) {
+    metric(
+      'websocket_messages_limited_total',
+      'counter',
+      'Messages dropped by messageRate (policy drop).',
+      limits.messagesLimited
+    );
+    metric(
+      'websocket_connections_limited_total',
+      'counter',
+      'Connections closed with 1008 by messageRate (policy close).',
+      limits.connectionsLimited
+    );
+    metric(
+      'websocket_client_keys_tracked',
+      'gauge',
+      'Client keys tracked by clientLimits.',
+      limits.trackedKeys
+    );
+    lines.push(
+      '# HELP websocket_upgrades_limited_total Upgrades refused with 429 by clientLimits, by limit.',
+      '# TYPE websocket_upgrades_limited_total counter'
+    );
+    for (const [limit, count] of Object.entries(limits.upgradesRefused)) {
+      lines.push(`websocket_upgrades_limited_total{limit="${labelValue(limit)}"} ${count}`);
+    }
   }
   return lines.join('\n') + '\n';
 }

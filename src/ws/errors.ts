@@ -51,6 +51,8 @@ export const WsCloses = {
   WS_CLOSE_MIDDLEWARE_FAILED: { close: CloseCode.InternalError, reason: 'Internal error' },
   /** A text message too large for a JavaScript string (V8's limit, about 512 MiB). */
   WS_CLOSE_STRING_TOO_LONG: { close: CloseCode.MessageTooBig, reason: 'Message too big' },
+  /** A peer went over `messageRate` and its policy is 'close' (RFC 6455 7.4.1: 1008, policy violation). */
+  WS_CLOSE_RATE_LIMIT: { close: CloseCode.PolicyViolation, reason: 'Rate limit exceeded' },
   /** `app.close()` / `plugin.close()`. */
   WS_CLOSE_SHUTDOWN: { close: CloseCode.GoingAway, reason: 'Server shutting down' },
   /** No pong (nor any other traffic) within `pongTimeoutMs` of a ping: TCP is destroyed. */
@@ -69,6 +71,11 @@ export const WsRefusals = {
   WS_REFUSE_BAD_HANDSHAKE: { status: 400, message: 'Bad WebSocket handshake' },
   WS_REFUSE_ORIGIN: { status: 403, message: 'Origin not allowed' },
   WS_REFUSE_LIMIT: { status: 503, message: 'Too many connections' },
+  /** RFC 6585 4: 429 Too Many Requests, with Retry-After. */
+  WS_REFUSE_CLIENT_CONNECTIONS: { status: 429, message: 'Too many connections from this client' },
+  WS_REFUSE_CLIENT_RATE: { status: 429, message: 'Too many upgrades from this client' },
+  /** `clientLimits.key` threw or returned something other than a string. */
+  WS_REFUSE_CLIENT_KEY_FAILED: { status: 500, message: 'Client key failed' },
   WS_REFUSE_BAD_PROTOCOL: { status: 400, message: 'Malformed Sec-WebSocket-Protocol' },
   WS_REFUSE_UNAUTHORIZED: { status: 401, message: 'Unauthorized' },
   WS_REFUSE_VERIFY_FAILED: { status: 500, message: 'Client verification failed' },

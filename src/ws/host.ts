@@ -4,6 +4,7 @@ import type { RoomRegistry } from './rooms.js';
 import type { Connection } from './connection/connection.js';
 import type { DeflateContext } from './deflate.js';
 import type { HeartbeatClock } from './heartbeat.js';
+import type { MessageRate } from './limits/message-rate.js';
 
 export interface ResolvedOptions {
   maxMessageSize: number;
@@ -31,6 +32,8 @@ export interface ConnectionHost {
   readonly log: Logger;
   /** permessage-deflate state shared by the plugin's connections, when the option is on. */
   readonly deflate: DeflateContext | undefined;
+  /** The `messageRate` policy, when the option is on: each connection gets a meter from it. */
+  readonly messageRate?: MessageRate;
   /** The heartbeat's time base, for `lastSeen`. */
   readonly clock: HeartbeatClock;
   /** A connection exists (PENDING): it counts against maxConnections and is closed on shutdown. */

@@ -17,6 +17,9 @@ import { DeflateContext, deliverCompressible } from './deflate.js';
 import { wsError, WsCloses } from './errors.js';
 import { Heartbeat, type HeartbeatClock } from './heartbeat.js';
 import type { ConnectionHost, Counters } from './host.js';
+import { ClientGate } from './limits/client-gate.js';
+import { MessageRate } from './limits/message-rate.js';
+import type { LimitStats } from './limits/types.js';
 import { createLogger, type Logger } from './log.js';
 import type { PluginSettings } from './options.js';
 import { RoomRegistry } from './rooms.js';
@@ -47,6 +50,9 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   readonly clock: HeartbeatClock;
   readonly log: Logger;
   readonly deflate: DeflateContext | undefined;
+  readonly messageRate: MessageRate | undefined;
+  /** The `clientLimits` check of the upgrade path, when the option is on. */
+  readonly clientGate: ClientGate | undefined;
   readonly refused: Record<RefusalReason, number> = {
     path: 0,
     handshake: 0,
@@ -56,6 +62,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     timeout: 0,
     closing: 0,
     error: 0,
+    clientLimit: 0,
   };
   connectionsOpened = 0;
   /** Live (pending or open) connections carried by HTTP/2 streams, and how many were opened. */
@@ -72,6 +79,8 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     this.options = options;
     this.log = createLogger(options.debug);
     this.deflate = options.perMessageDeflate && new DeflateContext(options.perMessageDeflate);
+    this.messageRate = options.messageRate && new MessageRate(options.messageRate, this.log);
+    this.clientGate = options.clientLimits && new ClientGate(options.clientLimits, this.log);
     this.adapter = options.adapter ?? new LocalAdapter();
     this.rooms = new RoomRegistry<Connection>({
       created: room => this.adapter.roomCreated(room),
@@ -181,6 +190,18 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
       protocolErrors: s.protocolErrors,
       adapter: this.adapter.stats(),
       ...(this.deflate && { compression: this.deflate.snapshot() }),
+      limits: this.limitStats(),
+    };
+  }
+
+  private limitStats(): LimitStats {
+    const rate = this.messageRate;
+    const gate = this.clientGate;
+    return {
+      messagesLimited: rate?.messagesLimited ?? 0,
+      connectionsLimited: rate?.connectionsLimited ?? 0,
+      upgradesRefused: gate ? { ...gate.refused } : { maxConnections: 0, upgradesPerMinute: 0 },
+      trackedKeys: gate?.trackedKeys ?? 0,
     };
   }
 

@@ -4,6 +4,8 @@ import { constants } from 'node:buffer';
 import type { DeflateSettings } from './deflate.js';
 import { wsError } from './errors.js';
 import type { ResolvedOptions } from './host.js';
+import type { MessageRateSettings } from './limits/message-rate.js';
+import { resolveClientLimits, resolveMessageRate, type ClientLimitsConfig } from './limits/options.js';
 import type { WebSocketPluginOptions } from './types.js';
 
 export const DEFAULTS = {
@@ -25,6 +27,8 @@ export interface PluginSettings extends ResolvedOptions {
   allowOrigins: (string | RegExp)[] | undefined;
   verifyClient: WebSocketPluginOptions['verifyClient'];
   verifyTimeoutMs: number;
+  messageRate: MessageRateSettings | undefined;
+  clientLimits: ClientLimitsConfig | undefined;
   debug: boolean;
   adapter: BroadcastAdapter | undefined;
   protocols: WebSocketPluginOptions['protocols'];
@@ -180,6 +184,8 @@ export function resolveOptions(options: WebSocketPluginOptions = {}): PluginSett
     adapter,
     protocols,
     perMessageDeflate: resolveDeflate(options.perMessageDeflate),
+    messageRate: options.messageRate === undefined ? undefined : resolveMessageRate(options.messageRate),
+    clientLimits: options.clientLimits === undefined ? undefined : resolveClientLimits(options.clientLimits),
   };
 }
 

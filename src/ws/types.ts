@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from '../core/types.js';
 import type { BroadcastAdapter, AdapterStats } from './adapter.js';
 import type { ReadyState } from './connection/lifecycle.js';
+import type { ClientLimitsOptions, LimitStats, MessageRateOptions } from './limits/types.js';
 
 /** What `send()` did with a message. */
 export type SendResult =
@@ -138,6 +139,16 @@ export interface WebSocketPluginOptions {
    * hundred KiB of zlib memory, and most small messages do not shrink. `true` uses the defaults.
    */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /**
+   * Per-connection limits on messages and bytes received (token buckets), off by default: see
+   * docs/limits.md. Over a limit the connection is closed with 1008 or the message dropped.
+   */
+  messageRate?: MessageRateOptions;
+  /**
+   * Per-client caps on concurrent connections and upgrades per minute, off by default: answered 429
+   * with Retry-After before the 101. See docs/limits.md.
+   */
+  clientLimits?: ClientLimitsOptions;
 }
 
 export interface PerMessageDeflateOptions {
@@ -200,6 +211,8 @@ export interface WebSocketStats {
   adapter: AdapterStats;
   /** permessage-deflate counters, when `perMessageDeflate` is on. */
   compression?: CompressionStats;
+  /** `messageRate` and `clientLimits` counters (zeros when they are off). */
+  limits: LimitStats;
 }
 
 export type RefusalReason =
@@ -211,7 +224,9 @@ export type RefusalReason =
   /** verifyClient did not settle within verifyTimeoutMs (503). */
   | 'timeout'
   | 'closing'
-  | 'error';
+  | 'error'
+  /** Over a `clientLimits` cap (429); `limits.upgradesRefused` says which. */
+  | 'clientLimit';
 
 /** The room manager exposed as `ctx.wsRooms`. */
 export interface WSRoomManager {

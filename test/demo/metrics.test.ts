@@ -68,4 +68,26 @@ describe('demo prometheusText', () => {
       assert.ok(typed.has(line.split(/[{ ]/)[0]), line);
     }
   });
+  it('reports the abuse-limit counters: limited, dropped, refused by limit, tracked keys', () => {
+    const lines = prometheusText(
+      stats({
+        limits: {
+          messagesLimited: 40,
+          connectionsLimited: 2,
+          upgradesRefused: { maxConnections: 3, upgradesPerMinute: 5 },
+          trackedKeys: 9,
+        },
+      })
+    ).split('\n');
+    for (const line of [
+      'websocket_messages_limited_total 40',
+      'websocket_connections_limited_total 2',
+      'websocket_client_keys_tracked 9',
+      '# TYPE websocket_upgrades_limited_total counter',
+      'websocket_upgrades_limited_total{limit="maxConnections"} 3',
+      'websocket_upgrades_limited_total{limit="upgradesPerMinute"} 5',
+    ]) {
+      assert.ok(lines.includes(line), line);
+    }
+  });
 });

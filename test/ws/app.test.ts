@@ -135,9 +135,16 @@ describe('getStats', () => {
           timeout: 0,
           closing: 0,
           error: 0,
+          clientLimit: 0,
         },
         protocolErrors: 0,
         adapter: undefined,
+        limits: {
+          messagesLimited: 0,
+          connectionsLimited: 0,
+          upgradesRefused: { maxConnections: 0, upgradesPerMinute: 0 },
+          trackedKeys: 0,
+        },
       }
     );
     const c = await open(r.url('/x'));
@@ -172,6 +179,7 @@ describe('getStats', () => {
       timeout: 0,
       closing: 0,
       error: 0,
+      clientLimit: 0,
     });
   });
 });

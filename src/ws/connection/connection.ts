@@ -15,9 +15,10 @@ import { Lifecycle, State } from './lifecycle.js';
 import { SendQueue, type SendQueueOwner } from './send-queue.js';
 import { ServerSocket } from './socket.js';
 import type { Transport, TransportSink } from './transport.js';
+import { Verdict, type MessageMeter } from '../limits/message-rate.js';
 
 /** Reasons reading from the transport is paused; reading resumes when none is left. */
-const PauseReason = { Setup: 1, Backpressure: 2, Inflate: 4 } as const;
+const PauseReason = { Setup: 1, Backpressure: 2, Inflate: 4, RateLimit: 8 } as const;
 
 const EMPTY = Buffer.alloc(0);
 const EMPTY_ROOMS = new RoomSet();
@@ -29,6 +30,9 @@ const STOPPED = new FrameDecoder(
 );
 STOPPED.destroy();
 
+function onThrottleEnd(connection: Connection): void {
+  connection.throttleEnded();
+}
 function onCloseTimeout(connection: Connection): void {
   connection.terminate();
 }
@@ -67,6 +71,8 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
   private pauseReasons: number = PauseReason.Setup;
   private closeTimer: NodeJS.Timeout | undefined;
   private head: Buffer | null;
+  /** Message and byte budgets when `messageRate` is on, else null: one check per chunk and per message. */
+  private readonly meter: MessageMeter | null;
 
   constructor(transport: Transport, host: ConnectionHost, init: ConnectionInit) {
     super();
@@ -77,6 +83,7 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
     this.protocol = init.protocol;
     this.extensions = init.extensions;
     this.head = init.head;
+    this.meter = host.messageRate?.meter() ?? null;
     this.lastSeen = host.clock.tick;
     this.queue = new SendQueue(this, transport, host.options, host.stats, host.deflate, init.deflate);
     this.socket = new ServerSocket(this);
@@ -152,6 +159,16 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
   transportData(chunk: Buffer): void {
     this.host.stats.bytesReceived += chunk.length;
     this.lastSeen = this.host.clock.tick;
+    const meter = this.meter;
+    if (meter !== null && meter.received(chunk.length, performance.now())) {
+      // Over the byte budget: with 'close' the peer is closed before its bytes are decoded; with
+      // 'drop' this chunk is decoded (its messages are dropped) and reading pauses until the budget refills.
+      if (this.closesOverBudget()) {
+        this.host.messageRate?.exceeded(this, Verdict.Bytes | Verdict.First);
+        return this.throttle(meter);
+      }
+      this.throttle(meter);
+    }
     try {
       (this.decoder ??= this.createDecoder()).push(chunk);
     } catch (error) {
@@ -254,8 +271,37 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
     this.fail(error.closeCode, error.message);
   }
 
+  /**
+   * Stops reading from a peer over its budget until the budget refills (for good once it is closed for
+   * it): what it sends meanwhile waits in the kernel and TCP pushes back on the peer, so a flood costs the
+   * server, and every other connection, next to nothing.
+   */
+  private throttle(meter: MessageMeter): void {
+    if ((this.pauseReasons & PauseReason.RateLimit) !== 0) return;
+    this.pauseReading(PauseReason.RateLimit);
+    // Closed for its rate: nothing it sends is read any more; closeTimeoutMs ends the socket.
+    if (this.state > State.Open) return;
+    setTimeout(onThrottleEnd, Math.max(1, Math.ceil(meter.msUntilAdmitted())), this).unref();
+  }
+
+  throttleEnded(): void {
+    this.resumeReading(PauseReason.RateLimit);
+  }
+
+  private closesOverBudget(): boolean {
+    return this.host.messageRate?.settings.policy === 'close' && this.state <= State.Open;
+  }
+
   private dispatch(data: WSMessage): void {
     this.host.stats.messagesReceived++;
+    const meter = this.meter;
+    if (meter !== null) {
+      const verdict = meter.admit();
+      if (verdict !== Verdict.Admitted) {
+        this.host.messageRate?.exceeded(this, verdict);
+        return this.throttle(meter);
+      }
+    }
     const handlers = this.messageHandlers;
     if (handlers === undefined || this.state === State.Closed) return;
     if (typeof handlers === 'function') this.invoke(handlers, data);

@@ -1,8 +1,7 @@
 // Per-connection message and byte budgets (token buckets); the receive path pays a few number operations.
-import { CloseCode } from '../../protocol/close-codes.js';
 import type { Logger } from '../log.js';
 import type { WSConnection } from '../types.js';
-import { refilled } from './token-bucket.js';
+import { msUntil, refilled } from './token-bucket.js';
 import type { MessageLimitEvent } from './types.js';
 
 /** The `messageRate` option, validated; a rate of 0 means that budget is not limited. */
@@ -59,6 +58,14 @@ export class MessageMeter {
     return bytes < 0;
   }
 
+  /** Milliseconds until a message would be admitted (both budgets refilled enough). */
+  msUntilAdmitted(): number {
+    const s = this.settings;
+    const messages = s.messagesPerSecond === 0 ? 0 : msUntil(this.messages, 1, s.messagesPerSecond);
+    const bytes = s.bytesPerSecond === 0 ? 0 : msUntil(this.bytes, 0, s.bytesPerSecond);
+    return messages > bytes ? messages : bytes;
+  }
+
   /** Charges one complete message: `Verdict.Admitted`, or the overspent budget (| `Verdict.First`). */
   admit(): number {
     const s = this.settings;
@@ -79,9 +86,12 @@ export class MessageMeter {
 }
 
 /** What the limiter needs from a connection it limits. */
-export interface LimitedConnection extends WSConnection {
-  /** Fails the connection: close frame with `code`, then TCP is closed. */
-  fail(code: number, reason: string): void;
+export interface LimitedConnection {
+  /** The object handlers get (handed to `onLimit`). */
+  readonly socket: WSConnection;
+  readonly url: string;
+  /** Closes with a policy close of the catalogue. */
+  failWith(why: 'WS_CLOSE_RATE_LIMIT'): void;
 }
 
 /** The plugin's `messageRate` policy: creates each connection's meter and acts on what meters find. */
@@ -101,20 +111,18 @@ export class MessageRate {
   }
 
   /** A meter found `verdict` (not Admitted) for a message or chunk of `socket`: count, tell the app, drop or close. */
-  exceeded(socket: LimitedConnection, verdict: number): void {
+  exceeded(connection: LimitedConnection, verdict: number): void {
     const limit = (verdict & Verdict.Bytes) !== 0 ? 'bytesPerSecond' : 'messagesPerSecond';
     const { policy, onLimit } = this.settings;
     if (policy === 'drop') this.messagesLimited++;
     else this.connectionsLimited++;
     if (onLimit !== undefined && (policy === 'close' || (verdict & Verdict.First) !== 0)) {
       try {
-        onLimit(socket, { limit, policy });
+        onLimit(connection.socket, { limit, policy });
       } catch (error) {
-        this.log('error', 'messageRate.onLimit threw', { url: socket.url, error: String(error) });
+        this.log('error', 'messageRate.onLimit threw', { url: connection.url, error: String(error) });
       }
     }
-    // RFC 6455 7.4.1: 1008 "indicates that an endpoint is terminating the connection because it has
-    // received a message that violates its policy".
-    if (policy === 'close') socket.fail(CloseCode.PolicyViolation, `Rate limit exceeded (${limit})`);
+    if (policy === 'close') connection.failWith('WS_CLOSE_RATE_LIMIT');
   }
 }

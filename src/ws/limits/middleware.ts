@@ -2,8 +2,8 @@
 import type { IncomingMessage } from 'node:http';
 import { HttpError } from '../../core/errors.js';
 import type { Context, Middleware } from '../../core/types.js';
-import { CloseCode } from '../../protocol/close-codes.js';
 import { ReadyState } from '../connection/lifecycle.js';
+import { wsError, WsCloses } from '../errors.js';
 import type { WSMiddleware } from '../types.js';
 import { ClientLimits } from './client-limits.js';
 import { LIMIT_DEFAULTS, resolveClientLimits } from './options.js';
@@ -28,7 +28,8 @@ export function wsRateLimit(options: ClientLimitsOptions): WSMiddleware {
     const verdict = table.admit(key, performance.now());
     if (!verdict.ok) {
       config.onRefuse?.(req, { limit: verdict.limit, key, retryAfter: verdict.retryAfter });
-      socket.close(CloseCode.PolicyViolation, 'Rate limit exceeded');
+      const { close, reason } = WsCloses.WS_CLOSE_RATE_LIMIT;
+      socket.close(close, reason);
       return;
     }
     const entry = verdict.entry;
@@ -62,7 +63,8 @@ export function rateLimit(options: RateLimitOptions): Middleware {
     !positive(maxKeys) ||
     (key !== undefined && typeof key !== 'function')
   ) {
-    throw new TypeError(
+    throw wsError(
+      'WS_ERR_INVALID_OPTION',
       'rateLimit(): requestsPerMinute and maxKeys must be positive integers, key a function'
     );
   }

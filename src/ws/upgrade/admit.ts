@@ -1,4 +1,4 @@
-// Admission of an upgrade: path -> handshake -> origin -> connection limit -> protocol -> verifyClient -> accept.
+// Admission of an upgrade: path -> handshake -> origin -> connection limit -> client limits -> protocol -> verifyClient -> accept.
 import type { RouteMatch } from '../../core/router.js';
 import { negotiateDeflate } from '../../protocol/extensions.js';
 import { parseProtocolList, requestTargetPath } from '../../protocol/handshake.js';
@@ -71,6 +71,19 @@ export function admit(hub: WebSocketHub, request: UpgradeRequest, responder: Upg
   // Upgrades waiting for verifyClient and PENDING connections count too, so nothing overshoots the limit.
   if (hub.liveConnections + hub.pendingUpgrades >= hub.options.maxConnections) {
     return refuse(hub, responder, 'limit', 'WS_REFUSE_LIMIT');
+  }
+  const gate = hub.clientGate;
+  if (gate !== undefined) {
+    const verdict = gate.admit(request.req, request.ip);
+    if (!verdict.ok) {
+      const reason = verdict.code === 'WS_REFUSE_CLIENT_KEY_FAILED' ? 'error' : 'clientLimit';
+      return refuse(hub, responder, reason, verdict.code, {
+        ...WsRefusals[verdict.code],
+        headers: verdict.headers,
+      });
+    }
+    // The client's slot is held as long as its connection exists, whatever answers or ends it.
+    responder.onClosed(() => gate.release(verdict.entry));
   }
   const protocol = chooseProtocol(hub, request);
   if (protocol === false) return refuse(hub, responder, 'handshake', 'WS_REFUSE_BAD_PROTOCOL');

@@ -75,6 +75,12 @@ class Http1Responder implements UpgradeResponder {
     socket.resume();
   }
 
+  onClosed(listener: () => void): void {
+    // A client that hung up while the app's middleware ran: 'close' was emitted already.
+    if (this.socket.closed) listener();
+    else this.socket.once('close', listener);
+  }
+
   /** The client gave up (FIN): nothing will be answered, so the socket goes and 'close' frees the slot. */
   private readonly onEarlyEnd = (): void => {
     this.socket.destroy();
@@ -97,7 +103,8 @@ export function handleUpgrade(
   socket: Duplex,
   head: Buffer,
   ctx: WSContext,
-  route?: RouteMatch<WSHandler>
+  route?: RouteMatch<WSHandler>,
+  ip?: string
 ): boolean {
   if (!isWebSocketUpgrade(req.headers)) return false;
   const check = checkHandshake(req.method, req.httpVersion, req.headers);
@@ -106,7 +113,7 @@ export function handleUpgrade(
     : { ok: false as const, status: check.status, reason: check.reason, headers: check.headers };
   admit(
     hub,
-    { req, url: req.url ?? '/', headers: req.headers, handshake, route, ctx },
+    { req, url: req.url ?? '/', headers: req.headers, handshake, route, ctx, ip },
     new Http1Responder(socket, head, check.ok ? check.key : '')
   );
   return true;

@@ -62,6 +62,12 @@ class Http2Responder implements UpgradeResponder {
     return new Http2StreamTransport(stream);
   }
 
+  /** The stream is the connection here: a clientLimits slot is held until it closes. */
+  onClosed(listener: () => void): void {
+    if (this.stream.closed) listener();
+    else this.stream.once('close', listener);
+  }
+
   /** A reset (or the whole connection going) closes the stream: the pending verdict is then abandoned. */
   onAbort(listener: () => void): void {
     this.abortListener = listener;
@@ -77,7 +83,8 @@ export function handleExtendedConnect(
   hub: WebSocketHub,
   req: Http2ServerRequest,
   ctx: WSContext,
-  route?: RouteMatch<WSHandler>
+  route?: RouteMatch<WSHandler>,
+  ip?: string
 ): void {
   const check = checkExtendedConnect(req.headers);
   const handshake: HandshakeVerdict = check.ok
@@ -86,7 +93,7 @@ export function handleExtendedConnect(
   admit(
     hub,
     // Node's compatibility request stands for an IncomingMessage (headers, url, method, socket).
-    { req: req as unknown as IncomingMessage, url: req.url, headers: req.headers, handshake, route, ctx },
+    { req: req as unknown as IncomingMessage, url: req.url, headers: req.headers, handshake, route, ctx, ip },
     new Http2Responder(req.stream, check.ok ? check.key : undefined)
   );
 }

@@ -24,6 +24,11 @@ export interface UpgradeRequest {
    * the connection gets `ctx.ws` and the route handler `ctx` (with what middleware put in `ctx.state`).
    */
   readonly ctx: WSContext;
+  /**
+   * The client's address as the app sees it (`ctx.ip`: the first X-Forwarded-For address only when the
+   * app trusts its proxy), when the app's middleware chain ran for the request.
+   */
+  readonly ip?: string;
 }
 
 /** How admission answers the request; exactly one of refuse() / accept() is called. */
@@ -40,4 +45,6 @@ export interface UpgradeResponder {
   accept(protocol: string | undefined, extensions: string | undefined): Transport | null;
   /** `listener` runs once if the client goes away before refuse() / accept() (not after). */
   onAbort(listener: () => void): void;
+  /** `listener` runs once when the underlying connection is gone, whatever answered or ended it. */
+  onClosed(listener: () => void): void;
 }
