@@ -4,6 +4,7 @@ import { constants } from 'node:buffer';
 import type { DeflateSettings } from './deflate.js';
 import { wsError } from './errors.js';
 import type { ResolvedOptions } from './host.js';
+import { RECOVERY_DEFAULTS, type HistoryLimits } from './recovery/history.js';
 import type { WebSocketPluginOptions } from './types.js';
 
 export const DEFAULTS = {
@@ -29,6 +30,7 @@ export interface PluginSettings extends ResolvedOptions {
   adapter: BroadcastAdapter | undefined;
   protocols: WebSocketPluginOptions['protocols'];
   perMessageDeflate: DeflateSettings | undefined;
+  recovery: HistoryLimits | undefined;
 }
 
 export const DEFLATE_DEFAULTS = { threshold: 1024, level: 6, memLevel: 8, concurrencyLimit: 10 } as const;
@@ -43,6 +45,24 @@ const DEFLATE_KEYS = new Set([
   'memLevel',
   'concurrencyLimit',
 ]);
+
+const RECOVERY_KEYS = new Set(['windowMs', 'maxMessages', 'maxRooms']);
+
+function resolveRecovery(value: unknown): HistoryLimits | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true && (value === null || typeof value !== 'object' || Array.isArray(value)))
+    fail('recovery', 'a boolean or an object', value);
+  const o = (value === true ? {} : value) as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!RECOVERY_KEYS.has(key)) fail(`recovery.${key}`, 'absent: it is not an option', o[key]);
+  }
+  const d = RECOVERY_DEFAULTS;
+  return {
+    windowMs: integer('recovery.windowMs', o.windowMs, d.windowMs, 1, 2 ** 31 - 1),
+    maxMessages: integer('recovery.maxMessages', o.maxMessages, d.maxMessages, 1, 1_000_000),
+    maxRooms: integer('recovery.maxRooms', o.maxRooms, d.maxRooms, 1),
+  };
+}
 
 function resolveDeflate(value: unknown): DeflateSettings | undefined {
   if (value === undefined || value === false) return undefined;
@@ -180,6 +200,7 @@ export function resolveOptions(options: WebSocketPluginOptions = {}): PluginSett
     adapter,
     protocols,
     perMessageDeflate: resolveDeflate(options.perMessageDeflate),
+    recovery: resolveRecovery(options.recovery),
   };
 }
 
