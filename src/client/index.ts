@@ -141,6 +141,8 @@ export class NextrushClient {
   private ws: WebSocketLike | undefined;
   private state_: ConnectionState = 'connecting';
   private attempt = 0;
+  /** The last attempt offered the recovery subprotocol and never opened. */
+  private offerFailed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly positions_ = new Map<string, StreamPosition>();
   /** Rooms whose replay is under way on this connection. */
@@ -210,7 +212,10 @@ export class NextrushClient {
   }
 
   private open(): void {
-    const offer = this.options.recovery !== false;
+    // Browsers fail a handshake when the server picks none of the offered subprotocols, so against a
+    // server without recovery an offer never opens. After such a failure, and only while there is no
+    // position to resume (nothing to lose), the next attempt goes without the offer.
+    const offer = this.options.recovery !== false && (this.positions_.size > 0 || !this.offerFailed);
     let url = this.url;
     this.resuming.clear();
     if (offer && this.positions_.size > 0) {
@@ -230,7 +235,9 @@ export class NextrushClient {
     }
     this.ws = ws;
     ws.binaryType = 'arraybuffer';
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.attempt = 0;
       if (ws.protocol !== RECOVERY_PROTOCOL) this.resuming.clear();
       this.setState('open');
@@ -239,6 +246,7 @@ export class NextrushClient {
     ws.onclose = () => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      this.offerFailed = offer && !opened;
       this.retry();
     };
     ws.onerror = () => {};

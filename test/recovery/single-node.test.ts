@@ -14,8 +14,15 @@ import { until } from '../support/until.js';
 import { open, startsApps, type Running } from '../ws/helpers.js';
 
 const start = startsApps();
-// `ws` as the client's WebSocket: it lets a test cut the client's own TCP connection.
-const WsCtor = WebSocket as unknown as WebSocketConstructor;
+// `ws` as the client's WebSocket, remembering each socket so a test can cut the client's own TCP connection.
+const made: WebSocket[] = [];
+class RecordedWebSocket extends WebSocket {
+  constructor(url: string, protocols?: string | string[]) {
+    super(url, protocols);
+    made.push(this);
+  }
+}
+const WsCtor = RecordedWebSocket as unknown as WebSocketConstructor;
 
 interface Harness {
   server: Running;
@@ -106,7 +113,7 @@ for (const side of ['server', 'client'] as const) {
       const cut = h.sockets.get('rec')!;
       h.sockets.delete('rec');
       if (side === 'server') cut.terminate();
-      else ((r.client as unknown as { ws: WebSocket }).ws as WebSocket).terminate();
+      else made[made.length - 1].terminate(); // the client's current socket: its last one made
       await until(() => r.client.state === 'reconnecting', { label: 'client notices' });
 
       for (; i < 1010; i++) broadcast(i);

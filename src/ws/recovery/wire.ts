@@ -6,6 +6,9 @@ export const RECOVERY_PROTOCOL = 'nextrush.v1';
 /** Query parameter that carries the client's positions on reconnect. */
 export const RESUME_PARAM = 'nextrush-resume';
 
+/** A resume parameter longer than this is ignored (the client is then treated as a new one). */
+export const MAX_RESUME_CHARS = 8192;
+
 const NEWLINE = Buffer.from('\n');
 
 /*
@@ -62,7 +65,7 @@ export function resumePositions(url: string): Map<string, StreamPosition> {
   } catch {
     return out;
   }
-  if (raw === null || raw.length > 65_536) return out;
+  if (raw === null || raw.length > MAX_RESUME_CHARS) return out;
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
