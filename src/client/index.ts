@@ -144,6 +144,8 @@ export class NextrushClient {
   /** The last attempt offered the recovery subprotocol and never opened. */
   private offerFailed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private retryAt: number | undefined;
+  private lastClose_: { code: number; reason: string } | undefined;
   private readonly positions_ = new Map<string, StreamPosition>();
   /** Rooms whose replay is under way on this connection. */
   private readonly resuming = new Set<string>();
@@ -164,6 +166,16 @@ export class NextrushClient {
 
   get state(): ConnectionState {
     return this.state_;
+  }
+
+  /** Code and reason of the last connection that closed (1001: the server shut down; 1006: it vanished). */
+  get lastClose(): { code: number; reason: string } | undefined {
+    return this.lastClose_;
+  }
+
+  /** While reconnecting: ms until the next attempt. */
+  retryIn(): number | undefined {
+    return this.retryAt === undefined ? undefined : Math.max(0, this.retryAt - Date.now());
   }
 
   /** Whether the current connection speaks the recovery protocol. */
@@ -187,6 +199,7 @@ export class NextrushClient {
   close(code = 1000, reason = ''): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.retryAt = undefined;
     const ws = this.ws;
     this.ws = undefined;
     if (ws) {
@@ -243,8 +256,9 @@ export class NextrushClient {
       this.setState('open');
     };
     ws.onmessage = ev => this.receive(ws, toData(ev.data));
-    ws.onclose = () => {
+    ws.onclose = ev => {
       if (this.ws !== ws) return;
+      this.lastClose_ = { code: ev.code, reason: ev.reason };
       this.ws = undefined;
       this.offerFailed = offer && !opened;
       this.retry();
@@ -258,10 +272,12 @@ export class NextrushClient {
       this.setState('closed');
       return;
     }
-    this.setState('reconnecting');
     const delay = backoffDelay(this.attempt++, this.options.backoff);
+    this.retryAt = Date.now() + delay;
+    this.setState('reconnecting');
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      this.retryAt = undefined;
       this.open();
     }, delay);
   }
