@@ -76,7 +76,10 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     this.deflate = options.perMessageDeflate && new DeflateContext(options.perMessageDeflate);
     this.adapter = options.adapter ?? new LocalAdapter();
     if (options.recovery !== undefined && this.adapter.name !== 'local') {
-      throw new TypeError(`recovery is not supported with the ${this.adapter.name} adapter yet`);
+      throw wsError(
+        'WS_ERR_INVALID_OPTION',
+        `recovery is not supported with the ${this.adapter.name} adapter yet`
+      );
     }
     const recovery =
       options.recovery &&
