@@ -1,4 +1,5 @@
 // The demo application: room chat over /chat/<room>, a live stats feed, static front end, monitoring endpoints.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createApp, WebSocketPlugin } from '../src/index.js';
 import { prometheusText, RateSampler } from './metrics.js';
@@ -46,6 +47,7 @@ function defaultPublicDir(): string {
 
 export function createDemo(options: DemoOptions = {}) {
   const app = createApp();
+  // recovery: pages using nextrush-v2/client get what their rooms missed while they were disconnected.
   const wsPlugin = new WebSocketPlugin({
     path: '/chat/*',
     heartbeatMs: 30000,
@@ -54,6 +56,7 @@ export function createDemo(options: DemoOptions = {}) {
     // has its messages dropped; one address holds at most 50 connections and opens 300 a minute.
     messageRate: { messagesPerSecond: 20, burst: 5, policy: 'drop' },
     clientLimits: { maxConnections: 50, upgradesPerMinute: 300 },
+    recovery: { windowMs: 120_000, maxMessages: 500 },
   });
   wsPlugin.install(app);
 
@@ -182,6 +185,13 @@ export function createDemo(options: DemoOptions = {}) {
   app.get('/ws/metrics', ctx => {
     ctx.res.setHeader('Content-Type', 'text/plain; version=0.0.4; charset=utf-8');
     ctx.res.end(prometheusText(wsPlugin.getStats()));
+  });
+
+  // The browser imports the package's own client, compiled next to this file (build/src/client).
+  const clientSource = readFileSync(new URL('../src/client/index.js', import.meta.url));
+  app.get('/client.js', ctx => {
+    ctx.res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
+    ctx.res.end(clientSource);
   });
 
   app.use(serveStatic(options.publicDir ?? defaultPublicDir()));

@@ -76,6 +76,19 @@ describe('package', () => {
     });
   });
 
+  it('ships nextrush-v2/client as its own entry point, with types', async () => {
+    const project = await install();
+    const dist = join(project, 'node_modules', 'nextrush-v2', 'dist', 'client');
+    assert.deepEqual((await readdir(dist)).sort(), ['index.d.ts', 'index.js']);
+    await writeFile(
+      join(project, 'client.mjs'),
+      "import { connect, backoffDelay, RECOVERY_PROTOCOL } from 'nextrush-v2/client';\n" +
+        'console.log(JSON.stringify([typeof connect, backoffDelay(0, {}, () => 0), RECOVERY_PROTOCOL]));\n'
+    );
+    const { stdout } = await run(process.execPath, ['client.mjs'], { cwd: project, timeout: 30_000 });
+    assert.deepEqual(JSON.parse(stdout.trim()), ['function', 250, 'nextrush.v1']);
+  });
+
   it("the spec's examples type-check under strict against the packed package's types", async () => {
     const project = await install();
     const examples = (await readdir('examples')).filter(f => f.endsWith('.ts'));

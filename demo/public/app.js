@@ -1,9 +1,11 @@
-// Browser side of the demo: one WebSocket per page carries the room chat and the dashboard's stats.
+// Browser side of the demo: one nextrush-v2/client per page carries the room chat and the dashboard's stats.
+// The client reconnects by itself and replays what the page missed while it was away.
+import { connect as connectClient } from '/client.js';
 
 const ROOM_RE = /[^\p{L}\p{N}_-]+/gu;
 const DEFAULT_ROOMS = ['general', 'random'];
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_CAP_MS = 15000;
+// Exponential backoff with jitter: many tabs reconnecting after a restart do not arrive together.
+const BACKOFF = { initialMs: 500, maxMs: 15000, factor: 2, jitter: 0.5 };
 const CHART_POINTS = 60;
 const MAX_LOG_ITEMS = 200;
 
@@ -61,9 +63,7 @@ const state = {
   // sessionStorage is per tab, so two tabs of one browser chat as two different people.
   name: cleanName(params.get('name') ?? sessionStorage.getItem('nextrush-demo-name')),
   me: null,
-  ws: null,
-  attempt: 0,
-  reconnectTimer: 0,
+  client: null,
   countdownTimer: 0,
   history: [],
   roomList: [],
@@ -83,54 +83,50 @@ function socketUrl() {
 }
 
 function connect() {
-  clearTimeout(state.reconnectTimer);
   clearInterval(state.countdownTimer);
   setStatus('connecting', 'Connecting…');
-  const ws = new WebSocket(socketUrl());
-  state.ws = ws;
-  ws.addEventListener('open', () => {
-    if (state.ws !== ws) return;
-    state.attempt = 0;
-    setStatus('open', 'Connected');
+  const client = connectClient(socketUrl(), { backoff: BACKOFF });
+  state.client = client;
+  let lost = false;
+  client.onState(s => {
+    if (state.client !== client) return;
+    clearInterval(state.countdownTimer);
+    if (s === 'open') {
+      setStatus('open', 'Connected');
+      lost = false;
+    } else if (s === 'reconnecting') {
+      // Kept for support and tests: 1001 means the server shut down gracefully, 1006 that it vanished.
+      els.status.dataset.closeCode = String(client.lastClose?.code ?? '');
+      // Say it once per outage, not once per failed retry.
+      if (!lost) addEvent('Connection lost. Reconnecting…');
+      lost = true;
+      const tick = () => {
+        const seconds = Math.max(1, Math.ceil((client.retryIn() ?? 0) / 1000));
+        setStatus('reconnecting', `Reconnecting in ${seconds}s`);
+      };
+      tick();
+      state.countdownTimer = setInterval(tick, 250);
+    }
   });
-  ws.addEventListener('message', event => {
-    if (state.ws !== ws || typeof event.data !== 'string') return;
+  client.onMessage(data => {
+    if (state.client !== client || typeof data !== 'string') return;
     let msg;
     try {
-      msg = JSON.parse(event.data);
+      msg = JSON.parse(data);
     } catch {
       return; // not ours: the protocol here is JSON only
     }
     handle(msg);
   });
-  ws.addEventListener('close', event => {
-    // A socket we replaced on purpose (room switch) must not trigger a reconnect.
-    if (state.ws !== ws) return;
-    // Kept for support and tests: 1001 means the server shut down gracefully, 1006 that it vanished.
-    els.status.dataset.closeCode = String(event.code);
-    state.ws = null;
-    // Say it once per outage, not once per failed retry.
-    if (state.attempt === 0) addEvent('Connection lost. Reconnecting…');
-    scheduleReconnect();
+  client.onRoom(event => {
+    if (state.client !== client || event.room !== state.room) return;
+    if (event.type === 'recovered' && event.replayed > 0) {
+      const n = event.replayed;
+      addEvent(`Caught up: ${n} message${n === 1 ? '' : 's'} from while you were away.`);
+    } else if (event.type === 'unrecoverable') {
+      addEvent('Some messages from while you were away could not be recovered.');
+    }
   });
-}
-
-/**
- * Exponential backoff with jitter: each failed attempt doubles the ceiling, and the actual wait is
- * drawn from its upper half so that many tabs reconnecting after a restart do not arrive together.
- */
-function scheduleReconnect() {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** state.attempt);
-  const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-  state.attempt += 1;
-  const due = Date.now() + delay;
-  const tick = () => {
-    const seconds = Math.max(1, Math.ceil((due - Date.now()) / 1000));
-    setStatus('reconnecting', `Reconnecting in ${seconds}s`);
-  };
-  tick();
-  state.countdownTimer = setInterval(tick, 250);
-  state.reconnectTimer = setTimeout(connect, delay);
 }
 
 function switchRoom(room, name) {
@@ -142,10 +138,9 @@ function switchRoom(room, name) {
   history.replaceState(null, '', url);
   renderRoom();
   els.log.replaceChildren();
-  const old = state.ws;
-  state.ws = null;
+  const old = state.client;
+  state.client = null;
   if (old) old.close(1000, 'switching room');
-  state.attempt = 0;
   connect();
 }
 
@@ -312,8 +307,7 @@ els.joinForm.addEventListener('submit', event => {
 els.composer.addEventListener('submit', event => {
   event.preventDefault();
   const text = els.messageInput.value.trim();
-  if (!text || !state.ws || state.ws.readyState !== WebSocket.OPEN) return;
-  state.ws.send(text);
+  if (!text || !state.client || !state.client.send(text)) return;
   els.messageInput.value = '';
 });
 

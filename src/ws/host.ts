@@ -42,4 +42,6 @@ export interface ConnectionHost {
   connectionOpened(connection: Connection): void;
   /** CLOSED and its onClose handlers ran: it leaves its rooms and every set. */
   connectionClosed(connection: Connection): void;
+  /** Set when connection recovery is on (nextrush.v1 peers then get their direct sends framed). */
+  readonly recovery?: object | undefined;
 }

@@ -22,6 +22,7 @@ import { MessageRate } from './limits/message-rate.js';
 import type { LimitStats } from './limits/types.js';
 import { createLogger, type Logger } from './log.js';
 import type { PluginSettings } from './options.js';
+import { Recovery, speaksRecovery } from './recovery/recovery.js';
 import { RoomRegistry } from './rooms.js';
 import type { RefusalReason, WebSocketStats, WSHandler, WSMiddleware } from './types.js';
 
@@ -53,6 +54,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   readonly messageRate: MessageRate | undefined;
   /** The `clientLimits` check of the upgrade path, when the option is on. */
   readonly clientGate: ClientGate | undefined;
+  readonly recovery: Recovery<Connection> | undefined;
   readonly refused: Record<RefusalReason, number> = {
     path: 0,
     handshake: 0,
@@ -82,11 +84,29 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     this.messageRate = options.messageRate && new MessageRate(options.messageRate, this.log);
     this.clientGate = options.clientLimits && new ClientGate(options.clientLimits, this.log);
     this.adapter = options.adapter ?? new LocalAdapter();
+    if (options.recovery !== undefined && this.adapter.name !== 'local') {
+      throw wsError(
+        'WS_ERR_INVALID_OPTION',
+        `recovery is not supported with the ${this.adapter.name} adapter yet`
+      );
+    }
+    const recovery =
+      options.recovery &&
+      new Recovery<Connection>(options.recovery, (peer, text, body) => this.sendTo(peer, text, body));
+    this.recovery = recovery;
     this.rooms = new RoomRegistry<Connection>({
       created: room => this.adapter.roomCreated(room),
       deleted: room => this.adapter.roomDeleted(room),
       broadcast: (room, data) => this.broadcast(data, room),
       resolve: connectionOf,
+      ...(recovery && {
+        joined: (member: Connection, room: string) => {
+          if (speaksRecovery(member)) recovery.joined(member, room);
+        },
+        left: (member: Connection, room: string) => {
+          if (speaksRecovery(member) && member.state === State.Open) recovery.left(member, room);
+        },
+      }),
     });
     for (const pattern of options.paths) this.declaredPaths.add(pattern, true);
     this.heartbeat = new Heartbeat(this.connections, options.heartbeatMs, options.pongTimeoutMs);
@@ -111,6 +131,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   connectionOpened(connection: Connection): void {
     this.pending.delete(connection);
     this.connections.add(connection);
+    if (this.recovery !== undefined && speaksRecovery(connection)) this.recovery.opened(connection);
   }
 
   connectionClosed(connection: Connection): void {
@@ -139,14 +160,27 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   }
 
   /**
-   * Frames the message once and queues the same bytes for every local OPEN recipient (a connection
-   * closing, e.g. while its onClose handlers run, is skipped). Binary data up to 64 KiB is copied once
-   * when it may wait for compression, so the caller may reuse its buffer when wsBroadcast() returns
-   * (encodeFrame copies it otherwise).
+   * Frames the message once per wire format (plain, and nextrush.v1 when recovery is on) and queues the
+   * same bytes for every local OPEN recipient (a connection closing, e.g. while its onClose handlers
+   * run, is skipped). Binary data up to 64 KiB is copied once when it may wait for compression, so the
+   * caller may reuse its buffer when wsBroadcast() returns (encodeFrame copies it otherwise).
    */
   private deliver(data: BroadcastData, text: boolean, room: string | undefined): number {
     const targets = room === undefined ? this.connections : this.rooms.members(room);
+    const recovery = this.recovery;
+    if (recovery !== undefined) {
+      // Recorded even with no member here: the members that matter are the ones who are away.
+      const body = room === undefined ? undefined : recovery.record(room, data, text);
+      if (targets === undefined || targets.size === 0) return 0;
+      const [plain, wrapped] = partition(targets);
+      if (wrapped.length === 0) return this.deliverTo(plain, data, text);
+      return this.deliverTo(plain, data, text) + this.deliverTo(wrapped, body ?? recovery.plain(data), text);
+    }
     if (targets === undefined || targets.size === 0) return 0;
+    return this.deliverTo(targets, data, text);
+  }
+
+  private deliverTo(targets: Iterable<Connection>, data: BroadcastData, text: boolean): number {
     if (this.deflate !== undefined) {
       const owned = typeof data === 'string' ? data : ownPayload(data);
       return deliverCompressible(this.deflate, owned, text, targets);
@@ -160,6 +194,11 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
       if (connection.state === State.Open && connection.queue.sendFrame(frame) !== 'dropped') delivered++;
     }
     return delivered;
+  }
+
+  /** One message to one connection, through its compression when it has some (recovery replays). */
+  private sendTo(connection: Connection, text: boolean, body: Buffer | string): void {
+    this.deliverTo([connection], body, text);
   }
 
   localRooms(): Iterable<string> {
@@ -191,6 +230,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
       adapter: this.adapter.stats(),
       ...(this.deflate && { compression: this.deflate.snapshot() }),
       limits: this.limitStats(),
+      ...(this.recovery && { recovery: this.recovery.stats() }),
     };
   }
 
@@ -217,6 +257,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   private async runShutdown(): Promise<void> {
     this.closing = true;
     this.heartbeat.stop();
+    this.recovery?.stop();
     if (this.liveConnections > 0) {
       const done = new Promise<void>(resolve => (this.allClosed = resolve));
       const { close, reason } = WsCloses.WS_CLOSE_SHUTDOWN;
@@ -232,4 +273,12 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     }
     await this.adapter.close();
   }
+}
+
+/** Splits recipients into plain WebSocket clients and nextrush.v1 clients. */
+function partition(targets: Iterable<Connection>): [Connection[], Connection[]] {
+  const plain: Connection[] = [];
+  const wrapped: Connection[] = [];
+  for (const c of targets) (speaksRecovery(c) ? wrapped : plain).push(c);
+  return [plain, wrapped];
 }

@@ -6,6 +6,7 @@ import { wsError } from './errors.js';
 import type { ResolvedOptions } from './host.js';
 import type { MessageRateSettings } from './limits/message-rate.js';
 import { resolveClientLimits, resolveMessageRate, type ClientLimitsConfig } from './limits/options.js';
+import { RECOVERY_DEFAULTS, type HistoryLimits } from './recovery/history.js';
 import type { WebSocketPluginOptions } from './types.js';
 
 export const DEFAULTS = {
@@ -33,6 +34,7 @@ export interface PluginSettings extends ResolvedOptions {
   adapter: BroadcastAdapter | undefined;
   protocols: WebSocketPluginOptions['protocols'];
   perMessageDeflate: DeflateSettings | undefined;
+  recovery: HistoryLimits | undefined;
 }
 
 export const DEFLATE_DEFAULTS = { threshold: 1024, level: 6, memLevel: 8, concurrencyLimit: 10 } as const;
@@ -47,6 +49,24 @@ const DEFLATE_KEYS = new Set([
   'memLevel',
   'concurrencyLimit',
 ]);
+
+const RECOVERY_KEYS = new Set(['windowMs', 'maxMessages', 'maxRooms']);
+
+function resolveRecovery(value: unknown): HistoryLimits | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value !== true && (value === null || typeof value !== 'object' || Array.isArray(value)))
+    fail('recovery', 'a boolean or an object', value);
+  const o = (value === true ? {} : value) as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!RECOVERY_KEYS.has(key)) fail(`recovery.${key}`, 'absent: it is not an option', o[key]);
+  }
+  const d = RECOVERY_DEFAULTS;
+  return {
+    windowMs: integer('recovery.windowMs', o.windowMs, d.windowMs, 1, 2 ** 31 - 1),
+    maxMessages: integer('recovery.maxMessages', o.maxMessages, d.maxMessages, 1, 1_000_000),
+    maxRooms: integer('recovery.maxRooms', o.maxRooms, d.maxRooms, 1),
+  };
+}
 
 function resolveDeflate(value: unknown): DeflateSettings | undefined {
   if (value === undefined || value === false) return undefined;
@@ -186,6 +206,7 @@ export function resolveOptions(options: WebSocketPluginOptions = {}): PluginSett
     perMessageDeflate: resolveDeflate(options.perMessageDeflate),
     messageRate: options.messageRate === undefined ? undefined : resolveMessageRate(options.messageRate),
     clientLimits: options.clientLimits === undefined ? undefined : resolveClientLimits(options.clientLimits),
+    recovery: resolveRecovery(options.recovery),
   };
 }
 

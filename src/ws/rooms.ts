@@ -35,6 +35,10 @@ export interface RoomEvents {
   created(room: string): void;
   /** A room lost its last member on this node. */
   deleted(room: string): void;
+  /** A member joined a room (after it is in the member set). */
+  joined?(member: RoomMember, room: string): void;
+  /** A member left a room (after it is out of the member set). */
+  left?(member: RoomMember, room: string): void;
   /** Sends to every member of a room, on every node. */
   broadcast(room: string, data: string | Buffer): void;
   /** The member behind a socket handed to the application, or undefined for a foreign object. */
@@ -83,6 +87,7 @@ export class RoomRegistry<M extends RoomMember = RoomMember> implements WSRoomMa
     }
     set.add(m);
     m.ownRooms().insert(room);
+    this.events.joined?.(m, room);
   }
 
   remove(m: M, room: string): void {
@@ -93,6 +98,7 @@ export class RoomRegistry<M extends RoomMember = RoomMember> implements WSRoomMa
       this.rooms_.delete(room);
       this.events.deleted(room);
     }
+    this.events.left?.(m, room);
   }
 
   /** Removes a closing connection from every room it is in. */

@@ -149,6 +149,38 @@ export interface WebSocketPluginOptions {
    * with Retry-After before the 101. See docs/limits.md.
    */
   clientLimits?: ClientLimitsOptions;
+  /**
+   * Connection recovery for clients that negotiate the `nextrush.v1` subprotocol (see
+   * docs/recovery.md), off by default. Every room broadcast is kept for `windowMs` and up to
+   * `maxMessages` per room, and a reconnecting client gets what it missed. `true` uses the defaults.
+   * Plain WebSocket clients see no difference.
+   */
+  recovery?: boolean | RecoveryOptions;
+}
+
+export interface RecoveryOptions {
+  /** How long a room's messages are kept for replay, ms (default 120 000). */
+  windowMs?: number;
+  /** Messages kept per room (default 1 000). */
+  maxMessages?: number;
+  /** Rooms with a history at once; past it the oldest room's history is dropped (default 10 000). */
+  maxRooms?: number;
+}
+
+/** Recovery counters and history memory (present when the option is on). */
+export interface RecoveryStats {
+  /** Rooms with a history. */
+  rooms: number;
+  /** Messages held over all rooms. */
+  messages: number;
+  /** Bytes held: message bodies plus a fixed per-entry overhead estimate. */
+  bytes: number;
+  /** Messages replayed to reconnecting clients. */
+  replayed: number;
+  /** Rooms a reconnecting client got back in full (including those with nothing missed). */
+  recovered: number;
+  /** Rooms a reconnecting client could not get back (window passed, history lost). */
+  unrecoverable: number;
 }
 
 export interface PerMessageDeflateOptions {
@@ -213,6 +245,8 @@ export interface WebSocketStats {
   compression?: CompressionStats;
   /** `messageRate` and `clientLimits` counters (zeros when they are off). */
   limits: LimitStats;
+  /** Recovery history and counters, when `recovery` is on. */
+  recovery?: RecoveryStats;
 }
 
 export type RefusalReason =

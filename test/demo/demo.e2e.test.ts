@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createDemo } from '../../demo/app.js';
+import type { WebSocketPlugin } from '../../src/index.js';
 import { chromiumSkipReason, launchChromium, type Browser } from '../support/chromium.js';
 import { decodePng, looksBlank } from './png.js';
 
@@ -19,17 +20,18 @@ const skipReason = chromiumSkipReason('the demo end-to-end test');
 interface RunningDemo {
   close(): Promise<void>;
   port: number;
+  wsPlugin: WebSocketPlugin;
 }
 
 async function startDemo(port: number): Promise<RunningDemo> {
   // A short stats interval keeps the waits for dashboard numbers brief; the behaviour is the same.
-  const { app } = createDemo({ statsIntervalMs: 200 });
+  const { app, wsPlugin } = createDemo({ statsIntervalMs: 200 });
   const server = app.listen(port, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
   });
-  return { port: (server.address() as AddressInfo).port, close: () => app.close() };
+  return { port: (server.address() as AddressInfo).port, close: () => app.close(), wsPlugin };
 }
 
 /** Console errors and uncaught exceptions of one page, recorded as they happen. */
@@ -165,6 +167,48 @@ describe('demo in a browser', { skip: skipReason ?? false }, () => {
     assert.equal(await metricValue(demo.port, 'websocket_connections_active'), 2);
 
     for (const [name, list] of errors) assert.deepEqual(list, [], `console errors on ${name}`);
+  });
+
+  it('shows the messages sent while a page was cut off, once and in order, after it reconnects', async () => {
+    assert.ok(demo);
+    const a1 = pages.get('alpha-1');
+    const a2 = pages.get('alpha-2');
+    assert.ok(a1 && a2, 'the first chat test must leave two alpha pages open');
+    const name = await a1.evaluate<string>("sessionStorage.getItem('nextrush-demo-name')");
+    const mine = [...demo.wsPlugin.connections].find(
+      c => c.url.startsWith('/chat/alpha?') && c.url.includes(`name=${encodeURIComponent(name)}`)
+    );
+    assert.ok(mine, "alpha-1's connection is on the server");
+    const before = await messagesIn(a1);
+    // Cut alpha-1's TCP connection, then chat in the same tick: the page cannot be back yet.
+    mine.terminate();
+    const away = ['while you were away 1', 'while you were away 2', 'while you were away 3'];
+    for (const content of away) {
+      demo.wsPlugin.broadcast(
+        JSON.stringify({
+          type: 'chat-message',
+          room: 'alpha',
+          content,
+          from: { id: 'server', name: 'server' },
+          timestamp: new Date().toISOString(),
+        }),
+        'alpha'
+      );
+    }
+    await a1.locator('#status[data-state="reconnecting"]').waitFor(WAIT);
+    assert.equal(await a1.locator('#status').getAttribute('data-close-code'), '1006');
+    await waitOpen(a1);
+    await a1
+      .locator('.log .event', { hasText: /^Caught up: \d+ messages from while you were away\.$/ })
+      .waitFor(WAIT);
+    await sendMessage(a2, 'live after the catch-up');
+    await waitMessage(a1, 'live after the catch-up');
+    assert.deepEqual(await messagesIn(a1), [...before, ...away, 'live after the catch-up']);
+    // alpha-2 stayed connected: it saw the same messages once, live.
+    await waitMessage(a2, 'live after the catch-up');
+    const seen = await messagesIn(a2);
+    assert.deepEqual(seen.slice(-4), [...away, 'live after the catch-up']);
+    await screenshotChecked(a1, 'demo-alpha-1-caught-up');
   });
 
   it('reconnects after a server restart and chats again', async () => {

@@ -7,6 +7,7 @@ import { Opcode } from '../../protocol/opcodes.js';
 import { isValidUtf8 } from '../../protocol/utf8.js';
 import type { Deflater } from '../deflate.js';
 import { WsCloses, wsError, type WsCloseCode } from '../errors.js';
+import { RECOVERY_PROTOCOL } from '../recovery/wire.js';
 import type { ConnectionHost } from '../host.js';
 import { RoomSet } from '../rooms.js';
 import { onRejection } from '../settle.js';
@@ -57,6 +58,8 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
   readonly params: Record<string, string>;
   readonly protocol: string;
   readonly extensions: string;
+  /** A nextrush.v1 peer of a plugin with recovery on: every direct send is framed as `\n` + data. */
+  readonly wrapsSends: boolean;
   /** Heartbeat tick of the last bytes received: traffic proves liveness. Written here, read by the sweep. */
   lastSeen: number;
 
@@ -81,6 +84,7 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
     this.url = init.url;
     this.params = init.params;
     this.protocol = init.protocol;
+    this.wrapsSends = host.recovery !== undefined && this.protocol === RECOVERY_PROTOCOL;
     this.extensions = init.extensions;
     this.head = init.head;
     this.meter = host.messageRate?.meter() ?? null;

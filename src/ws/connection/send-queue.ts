@@ -101,6 +101,14 @@ export class SendQueue implements Flushable, DeflateOwner {
     return this.admitFrame(frame);
   }
 
+  /** A message whose opcode its type does not tell (a nextrush.v1 text body is a Buffer); `payload` is owned. */
+  sendAs(text: boolean, payload: Buffer): SendResult {
+    if (!this.owner.acceptsData) return this.dropped();
+    const opcode = text ? Opcode.Text : Opcode.Binary;
+    if (this.deflater !== null) return this.queueMessage(opcode, payload, null);
+    return this.admitFrame(encodeFrame(opcode, payload));
+  }
+
   /** An already encoded data frame (shared by every recipient of a broadcast). */
   sendFrame(frame: EncodedFrame): SendResult {
     if (!this.owner.acceptsData) return this.dropped();

@@ -2,6 +2,8 @@
 import type { SendResult, WSCloseHandler, WSConnection, WSMessageHandler } from '../types.js';
 import type { Connection } from './connection.js';
 import type { ReadyState } from './lifecycle.js';
+import { toBuffer } from './send-queue.js';
+import { plainBody } from '../recovery/wire.js';
 
 let unwrap: (socket: object) => Connection | undefined;
 
@@ -22,7 +24,11 @@ export class ServerSocket implements WSConnection {
   }
 
   send(data: string | Buffer | ArrayBufferView | ArrayBuffer): SendResult {
-    return this.#c.queue.send(data);
+    const c = this.#c;
+    if (!c.wrapsSends) return c.queue.send(data);
+    // A nextrush.v1 peer reads every data frame as `header \n body`: a direct send has no header.
+    const text = typeof data === 'string';
+    return c.queue.sendAs(text, plainBody(text ? data : toBuffer(data)));
   }
 
   close(code?: number, reason?: string): void {

@@ -1,6 +1,7 @@
 // Admission of an upgrade: path -> handshake -> origin -> connection limit -> client limits -> protocol -> verifyClient -> accept.
 import type { RouteMatch } from '../../core/router.js';
 import { negotiateDeflate } from '../../protocol/extensions.js';
+import { RECOVERY_PROTOCOL } from '../recovery/wire.js';
 import { parseProtocolList, requestTargetPath } from '../../protocol/handshake.js';
 import { Connection } from '../connection/connection.js';
 import { WsRefusals, type WsRefusalCode } from '../errors.js';
@@ -37,6 +38,8 @@ function findRoute(hub: WebSocketHub, path: string): RouteMatch<WSHandler> | nul
 function chooseProtocol(hub: WebSocketHub, request: UpgradeRequest): string | undefined | false {
   const offered = parseProtocolList(request.headers['sec-websocket-protocol']);
   if (offered === undefined) return false;
+  // A client that speaks recovery gets it when the option is on, whatever the app's own protocols.
+  if (hub.recovery !== undefined && offered?.includes(RECOVERY_PROTOCOL)) return RECOVERY_PROTOCOL;
   const configured = hub.options.protocols;
   if (configured === undefined || offered.length === 0) return undefined;
   if (typeof configured === 'function') {
