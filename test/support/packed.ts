@@ -57,7 +57,7 @@ export const installed = (): Promise<string> =>
 
 /** Runs a command and resolves with its exit code and stdout instead of rejecting on a non-zero exit. */
 export const outcome = (file: string, args: string[], cwd: string): Promise<{ code: number; out: string }> =>
-  run(file, args, { cwd, timeout: 60_000, maxBuffer: 64 << 20 }).then(
+  run(file, args, { cwd, timeout: 150_000, maxBuffer: 64 << 20 }).then(
     r => ({ code: 0, out: r.stdout }),
     (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, out: e.stdout ?? '' })
   );
