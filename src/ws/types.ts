@@ -21,6 +21,7 @@ export type WSMessage = string | Buffer;
  * handlers are fine too: a rejected promise is caught, logged and closes the connection with 1011.
  */
 export type WSMessageHandler = (data: WSMessage) => void;
+/** Receives the close code and reason once the connection has closed. */
 export type WSCloseHandler = (code: number, reason: string) => void;
 
 /**
@@ -46,6 +47,7 @@ export interface WSConnection {
   terminate(): void;
   /** Sends a ping (at most 125 bytes, else a RangeError WS_ERR_PING_TOO_LONG). */
   ping(data?: string | Buffer): void;
+  /** Calls `handler` for every complete message (text as string, binary as Buffer). */
   onMessage(handler: WSMessageHandler): void;
   /**
    * Fires exactly once: with the peer's close code (1005 when it sent none), or 1006 when TCP closed
@@ -59,6 +61,7 @@ export interface WSConnection {
    * when the socket is not OPEN (in wsUse middleware, closing or closed).
    */
   join(room: string): void;
+  /** Removes this connection from `room` (deleted with its last member). */
   leave(room: string): void;
 
   /** 0 while wsUse middleware runs, 1 OPEN, 2 CLOSING, 3 CLOSED. */
@@ -84,6 +87,7 @@ export interface WSConnection {
   readonly httpVersion: '1.1' | '2.0';
 }
 
+/** The handler of an `app.ws()` route: called once per accepted connection. */
 export type WSHandler = (socket: WSConnection) => void;
 
 /** Upgrade-time middleware: runs after the 101, before the route handler. Call `next()` to continue. */
@@ -93,6 +97,7 @@ export type WSMiddleware = (
   next: () => void
 ) => void | Promise<void>;
 
+/** Options of `new WebSocketPlugin()`; every one has a default (see docs/limits.md). */
 export interface WebSocketPluginOptions {
   /** WebSocket path patterns (supports `/*` wildcards and `:param` segments). Routes of `app.ws()` are always accepted too. */
   path?: string | string[];
@@ -136,6 +141,7 @@ export interface WebSocketPluginOptions {
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
 }
 
+/** Tuning of permessage-deflate (RFC 7692) when `perMessageDeflate` is an object. */
 export interface PerMessageDeflateOptions {
   /** Messages smaller than this many bytes are sent uncompressed (default 1024). */
   threshold?: number;
@@ -159,12 +165,15 @@ export interface PerMessageDeflateOptions {
 export interface CompressionStats {
   /** Messages compressed (a broadcast shared by many recipients counts once). */
   messagesCompressed: number;
-  /** Bytes before compression and after it. */
+  /** Bytes before compression. */
   bytesIn: number;
+  /** Bytes after compression. */
   bytesOut: number;
-  /** Compressed messages received: count, compressed bytes, inflated bytes. */
+  /** Compressed messages received and inflated. */
   messagesInflated: number;
+  /** Compressed bytes received. */
   inflateBytesIn: number;
+  /** Bytes those inflated to. */
   inflateBytesOut: number;
   /** Broadcast compressions whose output went to more than one recipient. */
   sharedCompressions: number;
@@ -172,12 +181,15 @@ export interface CompressionStats {
   jobsWaiting: number;
 }
 
+/** What `WebSocketPlugin.getStats()` reports: connections, rooms, traffic, refusals, adapter, compression. */
 export interface WebSocketStats {
   /** Open connections now. */
   connections: number;
   /** Rooms with at least one local member now. */
   rooms: number;
+  /** Messages sent to peers. */
   messagesSent: number;
+  /** Messages received from peers. */
   messagesReceived: number;
   /** Bytes written to sockets (frames, including headers). */
   bytesSent: number;
@@ -193,11 +205,13 @@ export interface WebSocketStats {
   connectionsRefused: Record<RefusalReason, number>;
   /** Connections closed because of protocol errors, by error code. */
   protocolErrors: number;
+  /** The broadcast adapter's own counters. */
   adapter: AdapterStats;
   /** permessage-deflate counters, when `perMessageDeflate` is on. */
   compression?: CompressionStats;
 }
 
+/** Why an upgrade was refused: the key of `WebSocketStats.connectionsRefused`. */
 export type RefusalReason =
   | 'path'
   | 'handshake'
@@ -213,6 +227,7 @@ export type RefusalReason =
 export interface WSRoomManager {
   /** Same rules as `socket.join(room)`: only OPEN sockets of this plugin may join (WS_ERR_NOT_OPEN). */
   join(socket: WSConnection, room: string): void;
+  /** Removes `socket` from `room`. */
   leave(socket: WSConnection, room: string): void;
   /** Sends to every member of `room` on this node and, through the adapter, on every node. */
   broadcast(room: string, data: string | Buffer): void;
@@ -220,6 +235,7 @@ export interface WSRoomManager {
   size(room: string): number;
   /** Names of the rooms with local members. */
   rooms(): string[];
+  /** Whether `room` has a local member. */
   has(room: string): boolean;
 }
 
