@@ -10,6 +10,7 @@ export default tseslint.config(
       'node_modules/',
       'test-artifacts/',
       'demo/public/',
+      'docs/api/',
       'bench/results/',
       '.scratch/',
     ],

@@ -26,9 +26,11 @@ if (files.length === 0) {
   console.error('run-tests: no test files found (did `npm run compile` run?)');
   process.exit(1);
 }
+// The timeout applies to each file as a whole too: the packed-package file packs, installs and runs tsc and
+// arethetypeswrong, which on a loaded 2-core machine has taken over 120 s. It is a hang guard, not a speed check.
 const res = spawnSync(
   process.execPath,
-  ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-timeout=120000', ...files],
+  ['--test', '--test-concurrency=2', '--test-reporter=spec', '--test-timeout=240000', ...files],
   { stdio: 'inherit' }
 );
 process.exit(res.status ?? 1);

@@ -1,14 +1,12 @@
-// The published package: `npm pack`, install the tarball elsewhere, import it and serve one request.
+// The published package: `npm pack` once, install the tarball elsewhere, import it and serve one request;
+// the checks of the tarball itself (publint, arethetypeswrong, maps, require()) come from support/publish-checks.ts
+// and share the one pack.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+import { describe, it } from 'node:test';
+import { installed, outcome, run } from './support/packed.js';
+import { describePublishChecks } from './support/publish-checks.js';
 
 const script = `
 import { createApp, HttpError, Router } from 'nextrush-v2';
@@ -36,34 +34,15 @@ export const fromSpec = (ctx: SpecWSContext): WSContext => ctx;
 export const fromContext = (ctx: Context): WSContext => ctx;
 `;
 
+const cjsUser = `import nextrush = require('nextrush-v2');
+export const app: nextrush.Application = nextrush.createApp();
+`;
+
 describe('package', () => {
-  const dirs: string[] = [];
-  after(() => Promise.all(dirs.map(d => rm(d, { recursive: true, force: true }))));
-
-  let installing: Promise<string> | undefined;
-  /** Packs this repo and installs the tarball into a fresh project (once per run); resolves with its folder. */
-  const install = (): Promise<string> =>
-    (installing ??= (async () => {
-      const packDir = await mkdtemp(join(tmpdir(), 'nextrush-pack-'));
-      const project = await mkdtemp(join(tmpdir(), 'nextrush-user-'));
-      dirs.push(packDir, project);
-      await run(npm, ['pack', '--silent', '--pack-destination', packDir], { cwd: process.cwd() });
-      const tarball = (await readdir(packDir)).find(f => f.endsWith('.tgz'));
-      assert.ok(tarball, 'npm pack wrote a tarball');
-      await writeFile(
-        join(project, 'package.json'),
-        JSON.stringify({ name: 'user', private: true, type: 'module' })
-      );
-      await run(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(packDir, tarball)], {
-        cwd: project,
-      });
-      return project;
-    })());
-
   it('installs from the packed tarball and serves a request', async () => {
-    const project = await install();
-    const installed = await readdir(join(project, 'node_modules', 'nextrush-v2'));
-    assert.deepEqual(installed.sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist', 'package.json']);
+    const project = await installed();
+    const top = await readdir(join(project, 'node_modules', 'nextrush-v2'));
+    assert.deepEqual(top.sort(), ['CHANGELOG.md', 'LICENSE', 'README.md', 'dist', 'package.json', 'src']);
     const nested = await readdir(join(project, 'node_modules', 'nextrush-v2', 'dist'), { recursive: true });
     assert.ok(nested.includes('index.d.ts'), 'types are shipped');
     assert.ok(!nested.some(f => f.endsWith('.test.js')), 'tests are not shipped');
@@ -77,9 +56,13 @@ describe('package', () => {
   });
 
   it('ships nextrush-v2/client as its own entry point, with types', async () => {
-    const project = await install();
+    const project = await installed();
     const dist = join(project, 'node_modules', 'nextrush-v2', 'dist', 'client');
-    assert.deepEqual((await readdir(dist)).sort(), ['index.d.ts', 'index.js']);
+    const files = await readdir(dist);
+    assert.ok(
+      files.includes('index.js') && files.includes('index.d.ts'),
+      `dist/client has ${files.join(', ')}`
+    );
     await writeFile(
       join(project, 'client.mjs'),
       "import { connect, backoffDelay, RECOVERY_PROTOCOL } from 'nextrush-v2/client';\n" +
@@ -89,11 +72,13 @@ describe('package', () => {
     assert.deepEqual(JSON.parse(stdout.trim()), ['function', 250, 'nextrush.v1']);
   });
 
-  it("the spec's examples type-check under strict against the packed package's types", async () => {
-    const project = await install();
+  it("the spec's examples, and a CommonJS user, type-check under strict against the packed package's types", async () => {
+    const project = await installed();
     const examples = (await readdir('examples')).filter(f => f.endsWith('.ts'));
     assert.ok(examples.length >= 9, 'examples are present');
     await Promise.all(examples.map(f => copyFile(join('examples', f), join(project, f))));
+    // require() of this ESM package, which TypeScript 5.8+ accepts under --module nodenext (require(esm)).
+    await writeFile(join(project, 'main.cts'), cjsUser);
     // The vitest example also imports the test tools a user would have installed next to the package.
     await mkdir(join(project, 'node_modules', '@types'), { recursive: true });
     for (const dep of ['vitest', 'ws', join('@types', 'ws')]) {
@@ -122,11 +107,10 @@ describe('package', () => {
       '--types',
       'node',
       ...examples,
+      'main.cts',
     ];
-    const result = await run(process.execPath, args, { cwd: project, timeout: 60_000 }).then(
-      r => ({ code: 0, out: r.stdout }),
-      (e: { code?: number; stdout?: string }) => ({ code: e.code ?? -1, out: e.stdout ?? '' })
-    );
-    assert.deepEqual(result, { code: 0, out: '' });
+    assert.deepEqual(await outcome(process.execPath, args, project), { code: 0, out: '' });
   });
+
+  describePublishChecks();
 });

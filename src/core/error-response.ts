@@ -4,6 +4,7 @@ import { isHttpError } from './errors.js';
 
 /** Body of every error response. */
 export interface ErrorBody {
+  /** The status, a message safe for the client, and the error's stable `code` when it has one. */
   error: { status: number; message: string; code?: string };
 }
 

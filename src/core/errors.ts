@@ -1,6 +1,7 @@
 // The one catalogue of HTTP errors: HttpError plus the framework's own errors with stable codes.
 import { STATUS_CODES } from 'node:http';
 
+/** Options of `new HttpError()`: code, exposure to the client, extra headers, cause. */
 export interface HttpErrorOptions {
   /** Stable machine-readable code, e.g. `ERR_NOT_FOUND`. */
   code?: string;
@@ -8,14 +9,19 @@ export interface HttpErrorOptions {
   expose?: boolean;
   /** Extra response headers, e.g. `Allow` for a 405. */
   headers?: Record<string, string>;
+  /** The underlying error, kept as `error.cause` (never sent to the client). */
   cause?: unknown;
 }
 
 /** An error that carries an HTTP status; messages of statuses below 500 reach the client. */
 export class HttpError extends Error {
+  /** HTTP status, 400-599 (anything else becomes 500). */
   readonly status: number;
+  /** Whether the message is sent to the client (default: status < 500). */
   readonly expose: boolean;
+  /** Stable machine-readable code, e.g. `ERR_NOT_FOUND`, sent in the error body. */
   readonly code: string | undefined;
+  /** Extra response headers sent with the error response. */
   readonly headers: Record<string, string> | undefined;
 
   constructor(status: number, message?: string, options: HttpErrorOptions = {}) {

@@ -3,7 +3,9 @@ import { Errors } from './errors.js';
 
 /** A successful match: the stored value and the URL-decoded parameters (`*` holds the rest of the path). */
 export interface RouteMatch<T> {
+  /** The value registered for the matching route. */
   value: T;
+  /** Parameters captured from the path (`:name`, and `*` for a trailing wildcard), URL-decoded. */
   params: Record<string, string>;
 }
 

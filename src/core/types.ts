@@ -32,11 +32,15 @@ export interface Context extends CoreContext {}
 
 /** The members of a context that the framework core itself implements. */
 export interface CoreContext {
+  /** Node's incoming request. */
   readonly req: IncomingMessage;
+  /** Node's response with chainable helpers. */
   readonly res: Response;
+  /** The application handling the request. */
   readonly app: Application;
   /** Response status code (read/write). */
   status: number;
+  /** Request method in upper case, e.g. `GET`. */
   readonly method: string;
   /**
    * Path without the query string, e.g. `/users/42`. Assigning it rewrites the request (the query string
@@ -45,6 +49,7 @@ export interface CoreContext {
   path: string;
   /** The request URL: path plus query string. Assigning it rewrites the request, as for `path`. */
   url: string;
+  /** Request headers, names in lower case (Node's `req.headers`). */
   readonly headers: IncomingHttpHeaders;
   /** Parsed query string as a plain object; repeated keys become arrays. */
   readonly query: Record<string, string | string[]>;
@@ -80,6 +85,7 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
 
 /** An endpoint of an upgrade protocol that serves a path. */
 export interface UpgradeRoute {
+  /** Parameters captured from the route's path (`:name`, and `*`). */
   readonly params: Record<string, string>;
 }
 
@@ -123,6 +129,7 @@ export interface ListenOptions {
   port?: number;
   /** Address to bind, e.g. `127.0.0.1`; absent binds every address. */
   host?: string;
+  /** Queue length of pending connections, passed to Node's `server.listen()`. */
   backlog?: number;
   /**
    * Serve HTTPS (and `wss://`) instead of HTTP: Node's TLS server options, e.g. `{ key, cert }` or
@@ -141,10 +148,13 @@ export type CloseHook = () => void | Promise<void>;
 
 /** A plugin adds behaviour to an application. */
 export interface Plugin {
+  /** Name the application remembers the plugin by. */
   readonly name: string;
+  /** Adds the plugin's routes, hooks and context members to `app`. */
   install(app: Application): void;
 }
 
+/** Options of `createApp()`: body limit, server timeouts, graceful close and proxy trust. */
 export interface AppOptions {
   /** Maximum request body size in bytes (default 1 MiB); larger bodies answer 413. */
   bodyLimit?: number;
@@ -165,6 +175,7 @@ export interface AppOptions {
   trustProxy?: boolean;
 }
 
+/** Arguments of the routing methods: a path pattern, then one or more handlers run in order. */
 export type RouteArgs = [path: string, ...handlers: Middleware[]];
 
 /**
@@ -184,13 +195,21 @@ export interface CoreApplication {
   /** Installs a plugin (same as `plugin.install(app)`), remembering its name. */
   register(plugin: Plugin): this;
 
+  /** Routes GET requests (and HEAD, when no HEAD route matches) for `path` to the handlers. */
   get(...args: RouteArgs): this;
+  /** Routes POST requests for `path` to the handlers. */
   post(...args: RouteArgs): this;
+  /** Routes PUT requests for `path` to the handlers. */
   put(...args: RouteArgs): this;
+  /** Routes PATCH requests for `path` to the handlers. */
   patch(...args: RouteArgs): this;
+  /** Routes DELETE requests for `path` to the handlers. */
   delete(...args: RouteArgs): this;
+  /** Routes HEAD requests for `path` to the handlers. */
   head(...args: RouteArgs): this;
+  /** Routes OPTIONS requests for `path` to the handlers. */
   options(...args: RouteArgs): this;
+  /** Routes requests of every method for `path` to the handlers. */
   all(...args: RouteArgs): this;
 
   /** Properties set here appear on every context (prototype of each ctx), like Koa's `app.context`. */

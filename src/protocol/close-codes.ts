@@ -1,23 +1,37 @@
 // Close status codes (RFC 6455 section 7.4) and the encoding / parsing of close frame payloads.
 
+/** Close status codes by name (RFC 6455 section 7.4.1, 1012-1014 from the IANA registry). */
 export const CloseCode = {
+  /** The purpose of the connection was fulfilled. */
   Normal: 1000,
+  /** An endpoint is going away: server shutdown or browser navigation. */
   GoingAway: 1001,
+  /** The peer broke the protocol. */
   ProtocolError: 1002,
+  /** A data type the endpoint cannot accept. */
   UnsupportedData: 1003,
   /** Reserved: never on the wire. Reported locally when a close frame carried no code. */
   NoStatus: 1005,
   /** Reserved: never on the wire. Reported locally when TCP closed without a close frame. */
   Abnormal: 1006,
+  /** Message data not consistent with its type (e.g. invalid UTF-8 in a text message). */
   InvalidPayload: 1007,
+  /** A message that violates the endpoint's policy. */
   PolicyViolation: 1008,
+  /** A message too big to process. */
   MessageTooBig: 1009,
+  /** Sent by a client: the server did not negotiate an extension it requires. */
   MandatoryExtension: 1010,
+  /** The server hit an unexpected condition. */
   InternalError: 1011,
+  /** The server is restarting. */
   ServiceRestart: 1012,
+  /** The server is overloaded; try again later. */
   TryAgainLater: 1013,
+  /** A gateway or proxy received an invalid response upstream. */
   BadGateway: 1014,
 } as const;
+/** One of the close codes in `CloseCode`. */
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
 /** The longest reason that fits a control frame: 125 bytes of payload minus the 2-byte code. */

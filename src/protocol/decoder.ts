@@ -18,7 +18,9 @@ export interface FrameSink {
    * `first` marks the frame that started the message; the payload is unmasked.
    */
   onCompressedFrame?(payload: Buffer, isText: boolean, first: boolean, fin: boolean): void;
+  /** A ping from the peer, with its payload (at most 125 bytes). */
   onPing(payload: Buffer): void;
+  /** A pong from the peer, with its payload. */
   onPong(payload: Buffer): void;
   /** The peer's close frame: its code (1005 when it carried none) and reason, both validated. */
   onCloseFrame(code: number, reason: string): void;

@@ -1,6 +1,7 @@
 // One catalogue of protocol errors: each has a stable machine code and the close code it maps to.
 import { CloseCode } from './close-codes.js';
 
+/** Every protocol error by stable code: the close code it fails the connection with, and a message. */
 export const ProtocolErrors = {
   WS_ERR_UNMASKED_FRAME: { close: CloseCode.ProtocolError, message: 'client frames must be masked' },
   WS_ERR_UNEXPECTED_RSV: {
@@ -47,11 +48,14 @@ export const ProtocolErrors = {
   WS_ERR_LENGTH_OVERFLOW: { close: CloseCode.MessageTooBig, message: 'frame length above 2^53 - 1' },
 } as const;
 
+/** A stable protocol error code such as `WS_ERR_INVALID_UTF8`. */
 export type ProtocolErrorCode = keyof typeof ProtocolErrors;
 
 /** A violation of RFC 6455 by the peer. The connection fails with `closeCode`. */
 export class ProtocolError extends Error {
+  /** Stable machine-readable code, e.g. `WS_ERR_UNMASKED_FRAME`. */
   readonly code: ProtocolErrorCode;
+  /** The close code the connection fails with (1002, 1007 or 1009). */
   readonly closeCode: number;
 
   constructor(code: ProtocolErrorCode) {

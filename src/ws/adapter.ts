@@ -23,13 +23,17 @@ export interface AdapterHost {
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
 }
 
+/** One node's connections and rooms, as `clusterStats()` reports it. */
 export interface NodeStats {
   /** Adapter-chosen id of this node (process). */
   nodeId: string;
+  /** Open WebSocket connections in this process. */
   connections: number;
+  /** Room name -> members in this process. */
   rooms: Record<string, number>;
 }
 
+/** Connections and rooms summed over every node, with each node's own report. */
 export interface ClusterStats {
   /** Number of nodes that answered. */
   nodes: number;
@@ -41,6 +45,7 @@ export interface ClusterStats {
   perNode: NodeStats[];
 }
 
+/** An adapter's traffic and transport health, as `getStats().adapter` shows it. */
 export interface AdapterStats {
   /** Messages published to other nodes. */
   published: number;
@@ -62,13 +67,19 @@ export interface AdapterStats {
  * during `app.close()`.
  */
 export interface BroadcastAdapter {
+  /** Adapter name shown in stats and logs, e.g. `redis`. */
   readonly name: string;
+  /** Called once when the plugin installs: the adapter keeps `host` to deliver other nodes' messages. */
   attach(host: AdapterHost): void;
   /** Forwards a broadcast (already delivered on this node) to the other nodes. Never throws. */
   publish(data: BroadcastData, room?: string): void;
+  /** `room` gained its first local member (e.g. subscribe to its channel). */
   roomCreated(room: string): void;
+  /** `room` lost its last local member (e.g. unsubscribe from its channel). */
   roomDeleted(room: string): void;
+  /** Releases the transport during `app.close()`. */
   close(): Promise<void>;
+  /** Traffic counters and transport health. */
   stats(): AdapterStats;
   /** Connections and rooms over every node (a single-node adapter answers with its own). */
   clusterStats(): Promise<ClusterStats>;

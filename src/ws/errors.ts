@@ -25,6 +25,7 @@ export const WsErrors = {
   WS_ERR_ALREADY_INSTALLED: { type: Error, message: 'this plugin is already installed' },
 } as const;
 
+/** A stable code of an error the WebSocket plugin throws, e.g. `WS_ERR_NOT_OPEN`. */
 export type WsErrorCode = keyof typeof WsErrors;
 
 /** An error of the catalogue: a TypeError / RangeError / Error whose `code` names it. */
@@ -59,6 +60,7 @@ export const WsCloses = {
   WS_CLOSE_PONG_TIMEOUT: { close: CloseCode.Abnormal, reason: '' },
 } as const;
 
+/** A stable code of a close the plugin initiates by policy (see `WsCloses`). */
 export type WsCloseCode = keyof typeof WsCloses;
 
 /** Why an upgrade is answered with an HTTP error instead of a 101, and the status it gets. */
@@ -83,4 +85,5 @@ export const WsRefusals = {
   WS_REFUSE_VERIFY_TIMEOUT: { status: 503, message: 'Client verification timed out' },
 } as const;
 
+/** A stable code of an upgrade refusal (see `WsRefusals`). */
 export type WsRefusalCode = keyof typeof WsRefusals;

@@ -4,6 +4,7 @@
 export interface Flushable {
   /** Set by the scheduler while the connection is in the queue, so it is queued once per tick. */
   flushQueued: boolean;
+  /** Writes out the frames queued since the last flush. */
   flush(): void;
 }
 

@@ -33,6 +33,7 @@ declare module '../core/types.js' {
   }
 }
 
+/** The RFC 6455 WebSocket server plugin: `install(app)` adds `app.ws()`, `app.wsUse()` and `app.wsBroadcast()`. */
 export class WebSocketPlugin implements Plugin {
   readonly name = 'websocket';
   private readonly hub: WebSocketHub;

@@ -22,6 +22,7 @@ export type WSMessage = string | Buffer;
  * handlers are fine too: a rejected promise is caught, logged and closes the connection with 1011.
  */
 export type WSMessageHandler = (data: WSMessage) => void;
+/** Receives the close code and reason once the connection has closed. */
 export type WSCloseHandler = (code: number, reason: string) => void;
 
 /**
@@ -47,6 +48,7 @@ export interface WSConnection {
   terminate(): void;
   /** Sends a ping (at most 125 bytes, else a RangeError WS_ERR_PING_TOO_LONG). */
   ping(data?: string | Buffer): void;
+  /** Calls `handler` for every complete message (text as string, binary as Buffer). */
   onMessage(handler: WSMessageHandler): void;
   /**
    * Fires exactly once: with the peer's close code (1005 when it sent none), or 1006 when TCP closed
@@ -60,6 +62,7 @@ export interface WSConnection {
    * when the socket is not OPEN (in wsUse middleware, closing or closed).
    */
   join(room: string): void;
+  /** Removes this connection from `room` (deleted with its last member). */
   leave(room: string): void;
 
   /** 0 while wsUse middleware runs, 1 OPEN, 2 CLOSING, 3 CLOSED. */
@@ -98,6 +101,7 @@ export type WSMiddleware = (
   next: () => void
 ) => void | Promise<void>;
 
+/** Options of `new WebSocketPlugin()`; every one has a default (see docs/limits.md). */
 export interface WebSocketPluginOptions {
   /** WebSocket path patterns (supports `/*` wildcards and `:param` segments). Routes of `app.ws()` are always accepted too. */
   path?: string | string[];
@@ -183,6 +187,7 @@ export interface RecoveryStats {
   unrecoverable: number;
 }
 
+/** Tuning of permessage-deflate (RFC 7692) when `perMessageDeflate` is an object. */
 export interface PerMessageDeflateOptions {
   /** Messages smaller than this many bytes are sent uncompressed (default 1024). */
   threshold?: number;
@@ -206,12 +211,15 @@ export interface PerMessageDeflateOptions {
 export interface CompressionStats {
   /** Messages compressed (a broadcast shared by many recipients counts once). */
   messagesCompressed: number;
-  /** Bytes before compression and after it. */
+  /** Bytes before compression. */
   bytesIn: number;
+  /** Bytes after compression. */
   bytesOut: number;
-  /** Compressed messages received: count, compressed bytes, inflated bytes. */
+  /** Compressed messages received and inflated. */
   messagesInflated: number;
+  /** Compressed bytes received. */
   inflateBytesIn: number;
+  /** Bytes those inflated to. */
   inflateBytesOut: number;
   /** Broadcast compressions whose output went to more than one recipient. */
   sharedCompressions: number;
@@ -219,12 +227,15 @@ export interface CompressionStats {
   jobsWaiting: number;
 }
 
+/** What `WebSocketPlugin.getStats()` reports: connections, rooms, traffic, refusals, adapter, compression. */
 export interface WebSocketStats {
   /** Open connections now. */
   connections: number;
   /** Rooms with at least one local member now. */
   rooms: number;
+  /** Messages sent to peers. */
   messagesSent: number;
+  /** Messages received from peers. */
   messagesReceived: number;
   /** Bytes written to sockets (frames, including headers). */
   bytesSent: number;
@@ -240,6 +251,7 @@ export interface WebSocketStats {
   connectionsRefused: Record<RefusalReason, number>;
   /** Connections closed because of protocol errors, by error code. */
   protocolErrors: number;
+  /** The broadcast adapter's own counters. */
   adapter: AdapterStats;
   /** permessage-deflate counters, when `perMessageDeflate` is on. */
   compression?: CompressionStats;
@@ -249,6 +261,7 @@ export interface WebSocketStats {
   recovery?: RecoveryStats;
 }
 
+/** Why an upgrade was refused: the key of `WebSocketStats.connectionsRefused`. */
 export type RefusalReason =
   | 'path'
   | 'handshake'
@@ -266,6 +279,7 @@ export type RefusalReason =
 export interface WSRoomManager {
   /** Same rules as `socket.join(room)`: only OPEN sockets of this plugin may join (WS_ERR_NOT_OPEN). */
   join(socket: WSConnection, room: string): void;
+  /** Removes `socket` from `room`. */
   leave(socket: WSConnection, room: string): void;
   /** Sends to every member of `room` on this node and, through the adapter, on every node. */
   broadcast(room: string, data: string | Buffer): void;
@@ -273,6 +287,7 @@ export interface WSRoomManager {
   size(room: string): number;
   /** Names of the rooms with local members. */
   rooms(): string[];
+  /** Whether `room` has a local member. */
   has(room: string): boolean;
 }
 

@@ -37,11 +37,13 @@ function isWire(msg: unknown): msg is Wire {
   return typeof msg === 'object' && msg !== null && (msg as { tag?: unknown }).tag === TAG;
 }
 
+/** Options of `ClusterAdapter.setupPrimary()`. */
 export interface ClusterPrimaryOptions {
   /** How long the primary waits for workers' stats, ms (default 1000). */
   statsTimeoutMs?: number;
 }
 
+/** The relay running in the primary process, as `ClusterAdapter.setupPrimary()` returns it. */
 export interface ClusterPrimary {
   /** Stops relaying (the workers keep their local delivery). */
   close(): void;
@@ -49,6 +51,7 @@ export interface ClusterPrimary {
 
 let primary: ClusterPrimary | undefined;
 
+/** Options of `new ClusterAdapter()` in a worker. */
 export interface ClusterAdapterOptions {
   /** How long `clusterStats()` waits for the primary's answer, ms (default 2000). */
   statsTimeoutMs?: number;
@@ -61,6 +64,7 @@ export interface ClusterAdapterOptions {
  */
 export class ClusterAdapter implements BroadcastAdapter {
   readonly name = 'cluster';
+  /** This process's id in stats: `worker-<id>` in a cluster worker, else `pid-<pid>`. */
   readonly nodeId: string;
   private host: AdapterHost | undefined;
   private readonly statsTimeoutMs: number;

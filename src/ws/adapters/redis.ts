@@ -23,26 +23,40 @@ type EventListener = (...args: any[]) => void;
 
 /** What the adapter uses of a node-redis (v4 or later) client, as made by `createClient()`. */
 export interface NodeRedisClientLike {
+  /** True while the client is connected and ready for commands. */
   readonly isReady: boolean;
+  /** PUBLISH a binary message to `channel`. */
   publish(channel: string, message: Buffer): Promise<unknown>;
+  /** SUBSCRIBE to `channels`, receiving messages as Buffers. */
   subscribe(channels: string[], listener: BufferListener, bufferMode: true): Promise<unknown>;
+  /** UNSUBSCRIBE from `channels`. */
   unsubscribe(channels: string[], listener: BufferListener, bufferMode: true): Promise<unknown>;
+  /** Listens to client events (`ready`, `error`). */
   on(event: string, listener: EventListener): unknown;
+  /** Removes a listener added with `on`. */
   off(event: string, listener: EventListener): unknown;
 }
 
 /** What the adapter uses of an ioredis client, as made by `new Redis()`. */
 export interface IoRedisClientLike {
+  /** Connection state; `ready` when commands can be sent. */
   readonly status: string;
+  /** PUBLISH a binary message to `channel`. */
   publish(channel: string, message: Buffer): Promise<unknown>;
+  /** SUBSCRIBE to `channels` (messages arrive as `messageBuffer` events). */
   subscribe(...channels: string[]): Promise<unknown>;
+  /** UNSUBSCRIBE from `channels`. */
   unsubscribe(...channels: string[]): Promise<unknown>;
+  /** Listens to client events (`ready`, `error`, `messageBuffer`). */
   on(event: string, listener: EventListener): unknown;
+  /** Removes a listener added with `on`. */
   off(event: string, listener: EventListener): unknown;
 }
 
+/** A node-redis or an ioredis client; the adapter tells them apart at run time. */
 export type RedisClientLike = NodeRedisClientLike | IoRedisClientLike;
 
+/** Options of `new RedisAdapter()`: two client connections, channel prefix, node id, stats timeout. */
 export interface RedisAdapterOptions {
   /** Connection used for PUBLISH. */
   pub: RedisClientLike;
@@ -142,6 +156,7 @@ function isNodeStats(v: unknown): v is NodeStats {
  */
 export class RedisAdapter implements BroadcastAdapter {
   readonly name = 'redis';
+  /** This node's id in envelopes and stats (`options.nodeId`, or random). */
   readonly nodeId: string;
   private readonly prefix: string;
   private readonly statsTimeoutMs: number;

@@ -41,6 +41,7 @@ export function wsRateLimit(options: ClientLimitsOptions): WSMiddleware {
   };
 }
 
+/** Options of the `rateLimit()` HTTP middleware: the per-client budget and how a client is keyed. */
 export interface RateLimitOptions {
   /** Requests one client key may make per minute: a burst of this many, then one per 60/n seconds. */
   requestsPerMinute: number;

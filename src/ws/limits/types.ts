@@ -5,7 +5,9 @@ import type { WSConnection } from '../types.js';
 /** Which per-connection budget a peer overspent. */
 export type MessageLimit = 'messagesPerSecond' | 'bytesPerSecond';
 
+/** A peer overspent its per-connection message or byte budget. */
 export interface MessageLimitEvent {
+  /** The budget that was overspent. */
   limit: MessageLimit;
   /** What the plugin does about it: drops messages until the budget refills, or closes with 1008. */
   policy: 'drop' | 'close';
@@ -40,7 +42,9 @@ export interface MessageRateOptions {
 /** Which per-client limit refused an upgrade. */
 export type ClientLimit = 'maxConnections' | 'upgradesPerMinute';
 
+/** An upgrade was refused because its client hit a per-client limit. */
 export interface ClientRefusalEvent {
+  /** The limit that refused the upgrade. */
   limit: ClientLimit;
   /** The client key the limit applies to. */
   key: string;
