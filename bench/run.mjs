@@ -189,11 +189,14 @@ async function waitQuiet() {
 
 const pin = (core, cmd) => (hasTaskset ? ['taskset', ['-c', core, ...cmd]] : [cmd[0], cmd.slice(1)]);
 
+/** `nextrush@/some/dir` -> `nextrush@_some_dir`, usable in a file name. */
+const fileSafe = name => name.replace(/[^\w@.-]/g, '_');
+
 async function runOnce(serverName, scenarioName, rep) {
   const server = SERVERS[serverName];
   const sc = allScenarios[scenarioName];
   const port = await freePort();
-  const log = openSync(join(tmpDir, `${serverName}-${scenarioName}-${rep}.log`), 'w');
+  const log = openSync(join(tmpDir, `${fileSafe(serverName)}-${scenarioName}-${rep}.log`), 'w');
   const [cmd, args] = pin(opt['server-core'], [
     process.execPath,
     server.file,
@@ -384,7 +387,11 @@ for (const sc of scenarioNames) {
 }
 const outFile =
   opt.out ??
-  join(here, 'results', `${meta.date.replace(/[:.]/g, '').slice(0, 15)}-${serverNames.join('-')}.json`);
+  join(
+    here,
+    'results',
+    `${meta.date.replace(/[:.]/g, '').slice(0, 15)}-${serverNames.map(fileSafe).join('-')}.json`
+  );
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, JSON.stringify(saved, null, 1) + '\n');
 console.log(table(saved));
