@@ -109,7 +109,8 @@ const { values: opt } = parseArgs({
 
 if (opt.help) {
   console.log(`usage: npm run bench -- [options]
-  --servers a,b       ${Object.keys(SERVERS).join(', ')} (default: nextrush,ws,ws-native if built, else ws,ws-native)
+  --servers a,b       ${Object.keys(SERVERS).join(', ')} (default: nextrush,ws,ws-native if built, else ws,ws-native);
+                      nextrush@DIR = the nextrush server built in another checkout (before/after runs)
   --scenarios a,b     ${Object.keys(scenarios({})).join(', ')} (default: all)
   --reps N            runs per server and scenario (default 3), alternating A B A B
   --duration S        measured seconds for echo (default 5, after --warmup 1)
@@ -130,6 +131,11 @@ const serverNames = (
   opt.servers ?? (existsSync(SERVERS.nextrush.file) ? 'nextrush,ws,ws-native' : 'ws,ws-native')
 ).split(',');
 for (const s of serverNames) {
+  // `nextrush@DIR`: the nextrush server of another checkout (built there), e.g. old main for before/after.
+  if (s.startsWith('nextrush@')) {
+    const dir = resolve(s.slice('nextrush@'.length));
+    SERVERS[s] = { file: join(dir, 'build/bench/servers/nextrush.js'), env: {}, label: `nextrush (${dir})` };
+  }
   if (!SERVERS[s]) throw new Error(`unknown server ${s}`);
   if (!existsSync(SERVERS[s].file)) throw new Error(`${s}: ${SERVERS[s].file} not found (npm run compile?)`);
 }
@@ -188,11 +194,14 @@ async function waitQuiet() {
 
 const pin = (core, cmd) => (hasTaskset ? ['taskset', ['-c', core, ...cmd]] : [cmd[0], cmd.slice(1)]);
 
+/** `nextrush@/some/dir` -> `nextrush@_some_dir`, usable in a file name. */
+const fileSafe = name => name.replace(/[^\w@.-]/g, '_');
+
 async function runOnce(serverName, scenarioName, rep) {
   const server = SERVERS[serverName];
   const sc = allScenarios[scenarioName];
   const port = await freePort();
-  const log = openSync(join(tmpDir, `${serverName}-${scenarioName}-${rep}.log`), 'w');
+  const log = openSync(join(tmpDir, `${fileSafe(serverName)}-${scenarioName}-${rep}.log`), 'w');
   const [cmd, args] = pin(opt['server-core'], [
     process.execPath,
     server.file,
@@ -292,6 +301,14 @@ function table(saved) {
     if (sc !== 'idle') lines.push(['client process CPU %', r => r.client_cpu_pct]);
     if (sc !== 'idle') lines.push(['client core busy %', r => r.core_busy_pct?.[Number(meta.client_core)]]);
     if (sc !== 'idle') lines.push(['server CPU %', r => r.server_cpu_pct]);
+    // On a shared machine the server gets a varying share of its core: work per server CPU-second is the
+    // figure that noise disturbs least (it still moves with cache and frequency effects).
+    if (def.higher) {
+      lines.push([
+        `${def.unit} per server CPU-s`,
+        r => (r.server_cpu_pct > 0 ? r[def.metric] / (r.server_cpu_pct / 100) : undefined),
+      ]);
+    }
     for (const [label, pick] of lines) {
       const stats = servers.map(s => stat(ok(s), pick));
       const row = [sc, label, ...stats.map(s => s.text)];
@@ -375,7 +392,11 @@ for (const sc of scenarioNames) {
 }
 const outFile =
   opt.out ??
-  join(here, 'results', `${meta.date.replace(/[:.]/g, '').slice(0, 15)}-${serverNames.join('-')}.json`);
+  join(
+    here,
+    'results',
+    `${meta.date.replace(/[:.]/g, '').slice(0, 15)}-${serverNames.map(fileSafe).join('-')}.json`
+  );
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(outFile, JSON.stringify(saved, null, 1) + '\n');
 console.log(table(saved));
