@@ -42,6 +42,8 @@ export type {
   RefusalReason,
   PerMessageDeflateOptions,
   CompressionStats,
+  RecoveryOptions,
+  RecoveryStats,
 } from './ws/types.js';
 export { rateLimit, wsRateLimit, type RateLimitOptions } from './ws/limits/middleware.js';
 export type {

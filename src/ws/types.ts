@@ -162,6 +162,7 @@ export interface WebSocketPluginOptions {
   recovery?: boolean | RecoveryOptions;
 }
 
+/** The `recovery` option's limits: how long and how much room history is kept for reconnecting clients. */
 export interface RecoveryOptions {
   /** How long a room's messages are kept for replay, ms (default 120 000). */
   windowMs?: number;
