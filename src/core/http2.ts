@@ -41,6 +41,10 @@ export function createHttp2Server(tls: SecureServerOptions, timeouts: ServerTime
     allowHTTP1: true,
     // Many small WebSocket frames share one TCP connection under HTTP/2: Nagle would hold them back.
     noDelay: true,
+    // One session carries many WebSockets, each allowed a 16 MiB message and 4 MiB of send backlog by
+    // default; Node's 10 MB session default (enforced more strictly by Node 24's nghttp2) reset streams
+    // that echo a 16 MiB message with ENHANCE_YOUR_CALM. The WebSocket limits stay the per-socket bound.
+    maxSessionMemory: 64,
     // The subclasses carry the ctx.res helpers on their prototypes; Node's typings cannot express it.
     Http1ServerResponse: AppResponse as unknown as typeof ServerResponse,
     Http2ServerResponse: Http2AppResponse,
