@@ -1,13 +1,13 @@
 // TLS on the same app: listen({ tls }) and attach(server) serve HTTPS and wss:// (ws, Node's WebSocket, Chromium).
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Agent, WebSocket as UndiciWebSocket } from 'undici';
 import { createApp, WebSocketPlugin, type Application } from '../../src/index.js';
 import { chromiumSkipReason, launchChromium, type Browser } from '../support/chromium.js';
-import { selfSignedCert, tlsSkipReason, type TestCert } from '../support/tls.js';
+import { httpsGet, selfSignedCert, tlsSkipReason, type TestCert } from '../support/tls.js';
 import { within } from '../interop/session.js';
 import { open, refusedStatus } from '../ws/helpers.js';
 
@@ -39,19 +39,6 @@ function portOf(server: Server): number {
 async function listening(server: Server): Promise<number> {
   if (!server.listening) await new Promise(resolve => server.once('listening', resolve));
   return portOf(server);
-}
-
-function httpsGet(port: number, path: string, ca: Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path, ca, agent: false }, res => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** The next message and the close of a WHATWG WebSocket (undici's, as Node's own). */

@@ -1,6 +1,6 @@
 // The framework core over HTTP/2: routes, middleware, ctx.res helpers, bodies and errors, HTTP/1.1 on the same port, close().
 import assert from 'node:assert/strict';
-import { request as httpsRequest } from 'node:https';
+import { httpsGet } from '../support/tls.js';
 import type { ClientHttp2Session, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { after, describe, it } from 'node:test';
 import type { UpgradeProtocol } from '../../src/core/types.js';
@@ -37,21 +37,7 @@ async function fetchH2(
 }
 
 /** One HTTP/1.1 request over TLS (ALPN http/1.1) to the same port. */
-function fetchH1(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      { host: '127.0.0.1', port, path, ca: testCert().cert, servername: 'localhost' },
-      res => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      }
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
+const fetchH1 = (port: number, path: string) => httpsGet(port, path, testCert().cert);
 
 describe('the core over HTTP/2', () => {
   const servers: Http2App[] = [];

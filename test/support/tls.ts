@@ -1,5 +1,6 @@
 // A self-signed certificate for 127.0.0.1/localhost made by openssl at test time (none is committed).
 import { execFileSync } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { selfSignedCert as makeCert } from '../../demo/self-signed.js';
 
 export interface TestCert {
@@ -32,4 +33,23 @@ export function tlsSkipReason(suite: string): string | undefined {
 /** A fresh P-256 key and a one-day self-signed certificate valid for 127.0.0.1 and localhost (the demo's). */
 export function selfSignedCert(): TestCert {
   return makeCert();
+}
+
+/** One HTTPS GET over HTTP/1.1 to 127.0.0.1 that trusts `ca`; resolves with the status and the body text. */
+export function httpsGet(
+  port: number,
+  path: string,
+  ca: Buffer | string
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const options = { host: '127.0.0.1', port, path, ca, servername: 'localhost', agent: false };
+    const req = httpsRequest(options, res => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
