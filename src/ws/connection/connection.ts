@@ -1,10 +1,7 @@
-// One WebSocket connection (internal): transport events -> decoder -> handlers, and the closing handshake.
+// One WebSocket connection (internal): its state, flow control, handlers and the closing handshake.
 import { CloseCode, MAX_CLOSE_REASON_BYTES, isValidWireCloseCode } from '../../protocol/close-codes.js';
-import { FrameDecoder, type FrameSink } from '../../protocol/decoder.js';
-import { ProtocolError, type ProtocolErrorCode } from '../../protocol/errors.js';
 import type { DeflateParams } from '../../protocol/extensions.js';
 import { Opcode } from '../../protocol/opcodes.js';
-import { isValidUtf8 } from '../../protocol/utf8.js';
 import type { Deflater } from '../deflate.js';
 import { WsCloses, wsError, type WsCloseCode } from '../errors.js';
 import { RECOVERY_PROTOCOL } from '../recovery/wire.js';
@@ -16,24 +13,11 @@ import { Lifecycle, State } from './lifecycle.js';
 import { SendQueue, type SendQueueOwner } from './send-queue.js';
 import { ServerSocket } from './socket.js';
 import type { Transport, TransportSink } from './transport.js';
-import { Verdict, type MessageMeter } from '../limits/message-rate.js';
-
-/** Reasons reading from the transport is paused; reading resumes when none is left. */
-const PauseReason = { Setup: 1, Backpressure: 2, Inflate: 4, RateLimit: 8 } as const;
+import { PauseReason, Receiver, STOPPED, type ReceivePath } from './receive.js';
 
 const EMPTY = Buffer.alloc(0);
 const EMPTY_ROOMS = new RoomSet();
 
-/** Stands in for the decoder once decoding has stopped: it ignores everything pushed to it. */
-const STOPPED = new FrameDecoder(
-  { onText() {}, onBinary() {}, onPing() {}, onPong() {}, onCloseFrame() {}, onError() {} },
-  { maxMessageSize: 0 }
-);
-STOPPED.destroy();
-
-function onThrottleEnd(connection: Connection): void {
-  connection.throttleEnded();
-}
 function onCloseTimeout(connection: Connection): void {
   connection.terminate();
 }
@@ -50,7 +34,11 @@ export interface ConnectionInit {
   deflate: DeflateParams | null;
 }
 
-export class Connection extends Lifecycle implements FrameSink, TransportSink, SendQueueOwner {
+/**
+ * The receive path (decoder, inflate, budgets, dispatch) is in receive.ts, the send path in send-queue.ts,
+ * the state machine in lifecycle.ts, the user-facing object in socket.ts; this class ties them together.
+ */
+export class Connection extends Lifecycle implements TransportSink, SendQueueOwner {
   /** The object handlers get: the public interface and nothing else. */
   readonly socket: ServerSocket;
   readonly queue: SendQueue;
@@ -64,9 +52,9 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
   lastSeen: number;
 
   private readonly transport: Transport;
-  private readonly host: ConnectionHost;
-  /** Created on the first byte received, so an idle connection does not carry one. */
-  private decoder: FrameDecoder | null = null;
+  readonly host: ConnectionHost;
+  /** Created on the first byte received, so an idle connection carries no decoder. */
+  private receiver: ReceivePath | null = null;
   private roomSet: RoomSet | null = null;
   private messageHandlers: WSMessageHandler | WSMessageHandler[] | undefined;
   private closeHandlers: WSCloseHandler[] | undefined;
@@ -74,8 +62,6 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
   private pauseReasons: number = PauseReason.Setup;
   private closeTimer: NodeJS.Timeout | undefined;
   private head: Buffer | null;
-  /** Message and byte budgets when `messageRate` is on, else null: one check per chunk and per message. */
-  private readonly meter: MessageMeter | null;
 
   constructor(transport: Transport, host: ConnectionHost, init: ConnectionInit) {
     super();
@@ -87,7 +73,6 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
     this.wrapsSends = host.recovery !== undefined && this.protocol === RECOVERY_PROTOCOL;
     this.extensions = init.extensions;
     this.head = init.head;
-    this.meter = host.messageRate?.meter() ?? null;
     this.lastSeen = host.clock.tick;
     this.queue = new SendQueue(this, transport, host.options, host.stats, host.deflate, init.deflate);
     this.socket = new ServerSocket(this);
@@ -149,12 +134,16 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
 
   // ---- reading -----------------------------------------------------------------------------------
 
-  private pauseReading(reason: number): void {
+  isPaused(reason: number): boolean {
+    return (this.pauseReasons & reason) !== 0;
+  }
+
+  pauseReading(reason: number): void {
     if (this.pauseReasons === 0) this.transport.pause();
     this.pauseReasons |= reason;
   }
 
-  private resumeReading(reason: number): void {
+  resumeReading(reason: number): void {
     if ((this.pauseReasons & reason) === 0) return;
     this.pauseReasons &= ~reason;
     if (this.pauseReasons === 0 && this.state !== State.Closed) this.transport.resume();
@@ -163,149 +152,11 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
   transportData(chunk: Buffer): void {
     this.host.stats.bytesReceived += chunk.length;
     this.lastSeen = this.host.clock.tick;
-    const meter = this.meter;
-    if (meter !== null && meter.received(chunk.length, performance.now())) {
-      // Over the byte budget: with 'close' the peer is closed before its bytes are decoded; with
-      // 'drop' this chunk is decoded (its messages are dropped) and reading pauses until the budget refills.
-      if (this.closesOverBudget()) {
-        this.host.messageRate?.exceeded(this, Verdict.Bytes | Verdict.First);
-        return this.throttle(meter);
-      }
-      this.throttle(meter);
-    }
-    try {
-      (this.decoder ??= this.createDecoder()).push(chunk);
-    } catch (error) {
-      this.decodeFailed(error);
-    }
+    (this.receiver ??= new Receiver(this)).push(chunk);
   }
 
-  private createDecoder(): FrameDecoder {
-    return new FrameDecoder(this, {
-      maxMessageSize: this.host.options.maxMessageSize,
-      compression: this.queue.deflater !== null,
-    });
-  }
-
-  /**
-   * Something threw out of decoding that is not the peer's protocol error: a text message over V8's
-   * string limit (ERR_STRING_TOO_LONG), or a bug. It must not escape the transport's data handler.
-   */
-  private decodeFailed(error: unknown): void {
-    const tooLong = (error as { code?: unknown } | null)?.code === 'ERR_STRING_TOO_LONG';
-    this.host.log('error', 'decoding failed', { url: this.url, error: String(error) });
-    this.failWith(tooLong ? 'WS_CLOSE_STRING_TOO_LONG' : 'WS_CLOSE_HANDLER_FAILED');
-  }
-
-  onText(text: string): void {
-    this.dispatch(text);
-  }
-
-  onBinary(data: Buffer): void {
-    this.dispatch(data);
-  }
-
-  onCompressedFrame(payload: Buffer, isText: boolean, _first: boolean, fin: boolean): void {
-    const deflater = this.queue.deflater;
-    if (deflater === null) return;
-    // Decode nothing more, and read nothing more, until this frame is inflated: order and memory stay bounded.
-    this.decoder?.pause();
-    this.pauseReading(PauseReason.Inflate);
-    deflater.inflateFrame(payload, fin, this.host.options.maxMessageSize, (error, message) =>
-      this.inflated(error, message, isText)
-    );
-  }
-
-  private inflated(error: ProtocolErrorCode | null, message: Buffer | undefined, isText: boolean): void {
-    // Read on in every case: after a failure the peer's close frame (or FIN) must still be seen.
-    this.resumeReading(PauseReason.Inflate);
-    const decoder = this.decoder;
-    if (decoder === null || decoder.isFinished) return;
-    if (error !== null) return this.onError(new ProtocolError(error));
-    if (message !== undefined) {
-      if (!isText) this.dispatch(message);
-      // RFC 7692 6: the inflated payload of a text message must be valid UTF-8 (RFC 6455 8.1).
-      else if (!isValidUtf8(message)) return this.onError(new ProtocolError('WS_ERR_INVALID_UTF8'));
-      else if (!this.dispatchText(message)) return;
-    }
-    this.resumeDecoder();
-  }
-
-  /** An inflated text message: too large for a JavaScript string fails with 1009 instead of throwing. */
-  private dispatchText(message: Buffer): boolean {
-    let text: string;
-    try {
-      text = message.toString('utf8');
-    } catch (error) {
-      this.decodeFailed(error);
-      return false;
-    }
-    this.dispatch(text);
-    return true;
-  }
-
-  private resumeDecoder(): void {
-    try {
-      this.decoder?.resume();
-    } catch (error) {
-      this.decodeFailed(error);
-    }
-  }
-
-  onPing(payload: Buffer): void {
-    // RFC 6455 5.5.2: "Upon receipt of a Ping frame, an endpoint MUST send a Pong frame in response,
-    // unless it already received a Close frame." The pong carries the ping's payload.
-    if (this.acceptsData) this.queue.sendControl(Opcode.Pong, payload);
-  }
-
-  onPong(): void {
-    // Liveness is recorded for every byte received (lastSeen).
-  }
-
-  onCloseFrame(code: number, reason: string): void {
-    this.markCloseReceived(code, reason);
-    // RFC 6455 5.5.1: reply with a close frame, "typically echoing the status code it received".
-    this.sendClose(code === CloseCode.NoStatus ? undefined : code, reason, false);
-    this.endTransport();
-  }
-
-  onError(error: ProtocolError): void {
-    this.host.stats.protocolErrors++;
-    this.host.log('debug', 'protocol error', { url: this.url, code: error.code, close: error.closeCode });
-    this.fail(error.closeCode, error.message);
-  }
-
-  /**
-   * Stops reading from a peer over its budget until the budget refills (for good once it is closed for
-   * it): what it sends meanwhile waits in the kernel and TCP pushes back on the peer, so a flood costs the
-   * server, and every other connection, next to nothing.
-   */
-  private throttle(meter: MessageMeter): void {
-    if ((this.pauseReasons & PauseReason.RateLimit) !== 0) return;
-    this.pauseReading(PauseReason.RateLimit);
-    // Closed for its rate: nothing it sends is read any more; closeTimeoutMs ends the socket.
-    if (this.state > State.Open) return;
-    setTimeout(onThrottleEnd, Math.max(1, Math.ceil(meter.msUntilAdmitted())), this).unref();
-  }
-
-  throttleEnded(): void {
-    this.resumeReading(PauseReason.RateLimit);
-  }
-
-  private closesOverBudget(): boolean {
-    return this.host.messageRate?.settings.policy === 'close' && this.state <= State.Open;
-  }
-
-  private dispatch(data: WSMessage): void {
-    this.host.stats.messagesReceived++;
-    const meter = this.meter;
-    if (meter !== null) {
-      const verdict = meter.admit();
-      if (verdict !== Verdict.Admitted) {
-        this.host.messageRate?.exceeded(this, verdict);
-        return this.throttle(meter);
-      }
-    }
+  /** A message the receive path admitted: every onMessage handler gets it, in registration order. */
+  deliver(data: WSMessage): void {
     const handlers = this.messageHandlers;
     if (handlers === undefined || this.state === State.Closed) return;
     if (typeof handlers === 'function') this.invoke(handlers, data);
@@ -324,6 +175,13 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
   handlerFailed(error: unknown, code: WsCloseCode = 'WS_CLOSE_HANDLER_FAILED'): void {
     this.host.log('error', 'WebSocket handler threw', { url: this.url, code, error: String(error) });
     if (this.acceptsData) this.failWith(code);
+  }
+
+  /** The peer's close frame (`code` 1005 when it had none): echo it (RFC 6455 5.5.1), then end TCP. */
+  peerClosed(echo: number | undefined, code: number, reason: string): void {
+    this.markCloseReceived(code, reason);
+    this.sendClose(echo, reason, false);
+    this.endTransport();
   }
 
   // ---- writing -----------------------------------------------------------------------------------
@@ -416,8 +274,8 @@ export class Connection extends Lifecycle implements FrameSink, TransportSink, S
 
   /** Nothing received from now on is decoded. */
   private stopDecoding(): void {
-    this.decoder?.destroy();
-    this.decoder = STOPPED;
+    this.receiver?.stop();
+    this.receiver = STOPPED;
   }
 
   /** RFC 6455 7.1.1: the server closes TCP first once the closing handshake is done. */
