@@ -2,7 +2,7 @@
 import type { Logger } from './log.js';
 import type { RoomRegistry } from './rooms.js';
 import type { Connection } from './connection/connection.js';
-import type { DeflateContext } from './deflate.js';
+import type { DeflateContext } from './deflate/context.js';
 import type { HeartbeatClock } from './heartbeat.js';
 import type { MessageRate } from './limits/message-rate.js';
 

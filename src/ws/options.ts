@@ -1,7 +1,7 @@
 // Plugin options: defaults, and validation that names the offending option.
 import type { BroadcastAdapter } from './adapter.js';
 import { constants } from 'node:buffer';
-import type { DeflateSettings } from './deflate.js';
+import type { DeflateSettings } from './deflate/context.js';
 import { wsError } from './errors.js';
 import type { ResolvedOptions } from './host.js';
 import type { MessageRateSettings } from './limits/message-rate.js';

@@ -2,7 +2,7 @@
 import { CloseCode, MAX_CLOSE_REASON_BYTES, isValidWireCloseCode } from '../../protocol/close-codes.js';
 import type { DeflateParams } from '../../protocol/extensions.js';
 import { Opcode } from '../../protocol/opcodes.js';
-import type { Deflater } from '../deflate.js';
+import type { Deflater } from '../deflate/deflater.js';
 import { WsCloses, wsError, type WsCloseCode } from '../errors.js';
 import { RECOVERY_PROTOCOL } from '../recovery/wire.js';
 import type { ConnectionHost } from '../host.js';
