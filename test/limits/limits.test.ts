@@ -1,6 +1,7 @@
 // Unit tests of the pure limiter parts: token-bucket arithmetic, the per-connection meter, the client-key table.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { clientKey } from '../../src/ws/limits/client-key.js';
 import { ClientLimits, CONNECTIONS_RETRY_AFTER, MAX_KEY_LENGTH } from '../../src/ws/limits/client-limits.js';
 import { MessageMeter, Verdict, type MessageRateSettings } from '../../src/ws/limits/message-rate.js';
 import { msUntil, refilled } from '../../src/ws/limits/token-bucket.js';
@@ -164,5 +165,32 @@ describe('ClientLimits', () => {
     assert.ok(r.ok);
     assert.equal(r.entry.key.length, MAX_KEY_LENGTH);
     assert.equal(t.admit(long + 'other tail', 0).ok, false, 'same first 128 characters, same key');
+  });
+});
+
+describe('clientKey (the default client key)', () => {
+  it('keeps IPv4 addresses and anything that is not an IP address as they are', () => {
+    for (const k of ['203.0.113.7', '127.0.0.1', '', 'user-42', 'a:b', ':::']) assert.equal(clientKey(k), k);
+  });
+
+  it('maps an IPv6 address to its /64 prefix, whatever its spelling', () => {
+    const cases: [string, string][] = [
+      ['2001:db8:1:2::1', '2001:db8:1:2::/64'],
+      ['2001:0DB8:0001:0002:ffff:0:0:9', '2001:db8:1:2::/64'],
+      ['2001:db8::1', '2001:db8:0:0::/64'],
+      ['::1', '0:0:0:0::/64'],
+      ['::', '0:0:0:0::/64'],
+      ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+      ['1:2:3:4:5:6:7:8', '1:2:3:4::/64'],
+      ['1:2::7:8', '1:2:0:0::/64'],
+      ['1:2:3::5:6:1.2.3.4', '1:2:3:0::/64'],
+      ['::1.2.3.4', '0:0:0:0::/64'],
+    ];
+    for (const [address, key] of cases) assert.equal(clientKey(address), key, address);
+  });
+
+  it('maps an IPv4-mapped IPv6 address to the IPv4 address', () => {
+    assert.equal(clientKey('::ffff:192.0.2.5'), '192.0.2.5');
+    assert.equal(clientKey('::FFFF:10.0.0.1'), '10.0.0.1');
   });
 });

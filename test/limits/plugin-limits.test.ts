@@ -257,6 +257,30 @@ describe('clientLimits', () => {
     }
   });
 
+  it('the default key counts an IPv6 client by its /64: a host cannot escape by changing its address', async () => {
+    const app = createApp({ trustProxy: true });
+    new WebSocketPlugin({ clientLimits: { maxConnections: 1 } }).install(app);
+    app.ws('/echo', echo);
+    const port = await listen(app);
+    try {
+      const r = { port } as Running;
+      const first = await rawPeer(r, '/echo', { 'X-Forwarded-For': '2001:db8:1:2::1' });
+      // Same /64, other interface identifiers (written differently): the same client.
+      const sameNet = await rawUpgrade(port, '/echo', { 'X-Forwarded-For': '2001:DB8:1:2:ffff:0:0:9' });
+      assert.equal(sameNet.status, 429);
+      // The neighbouring /64 is another client.
+      const otherNet = await rawUpgrade(port, '/echo', { 'X-Forwarded-For': '2001:db8:1:3::1' });
+      assert.equal(otherNet.status, 101);
+      // An IPv4-mapped address is its IPv4 address.
+      const v4 = await rawPeer(r, '/echo', { 'X-Forwarded-For': '192.0.2.5' });
+      const mapped = await rawUpgrade(port, '/echo', { 'X-Forwarded-For': '::ffff:192.0.2.5' });
+      assert.equal(mapped.status, 429);
+      for (const c of [first, sameNet.client, otherNet.client, v4, mapped.client]) c.destroy();
+    } finally {
+      await app.close();
+    }
+  });
+
   it('gives the slot back exactly once on every path an admitted upgrade can end', async () => {
     const hang: (() => void)[] = [];
     const r = await start(

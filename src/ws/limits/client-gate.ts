@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WsRefusalCode } from '../errors.js';
 import type { Logger } from '../log.js';
+import { clientKey } from './client-key.js';
 import { ClientLimits, type ClientEntry } from './client-limits.js';
 import type { ClientLimitsConfig } from './options.js';
 import type { ClientLimit } from './types.js';
@@ -32,12 +33,15 @@ export class ClientGate {
 
   /**
    * Admits `req` or says why not. An admitted entry is given back with `release`, exactly once. `ip` is
-   * the app's `ctx.ip` (X-Forwarded-For only with `trustProxy`), the default key.
+   * the app's `ctx.ip` (X-Forwarded-For only with `trustProxy`), the default key (IPv6: its /64).
    */
   admit(req: IncomingMessage, ip: string | undefined): GateVerdict {
     let key: unknown;
     try {
-      key = this.config.key === undefined ? (ip ?? req.socket.remoteAddress ?? '') : this.config.key(req);
+      key =
+        this.config.key === undefined
+          ? clientKey(ip ?? req.socket.remoteAddress ?? '')
+          : this.config.key(req);
       if (typeof key !== 'string') throw new TypeError(`key() returned ${typeof key}, not a string`);
     } catch (error) {
       this.log('error', 'clientLimits.key threw', { url: req.url, error: String(error) });

@@ -5,19 +5,21 @@ import type { Context, Middleware } from '../../core/types.js';
 import { ReadyState } from '../connection/lifecycle.js';
 import { wsError, WsCloses } from '../errors.js';
 import type { WSMiddleware } from '../types.js';
+import { clientKey } from './client-key.js';
 import { ClientLimits } from './client-limits.js';
 import { LIMIT_DEFAULTS, resolveClientLimits } from './options.js';
 import type { ClientLimitsOptions } from './types.js';
 
+/** The default key: the remote address, an IPv6 one by its /64 (see client-key.ts). */
 function remoteAddress(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? '';
+  return clientKey(req.socket.remoteAddress ?? '');
 }
 
 /**
  * The spec's "Rate limiting middleware" in one line: `app.wsUse(wsRateLimit({ upgradesPerMinute: 5 }))`.
  * Takes the `clientLimits` options; a client over a cap is closed with 1008 "Rate limit exceeded". It
  * runs after the 101 (as every wsUse middleware does): the plugin's `clientLimits` option answers 429
- * before the handshake instead, and costs the server less. The key defaults to the remote address.
+ * before the handshake instead, and costs the server less. The key defaults to the remote address (IPv6: its /64).
  */
 export function wsRateLimit(options: ClientLimitsOptions): WSMiddleware {
   const config = resolveClientLimits(options ?? {}, 'wsRateLimit');
@@ -45,7 +47,7 @@ export function wsRateLimit(options: ClientLimitsOptions): WSMiddleware {
 export interface RateLimitOptions {
   /** Requests one client key may make per minute: a burst of this many, then one per 60/n seconds. */
   requestsPerMinute: number;
-  /** The client key of a request (default `ctx.ip`: the remote address, or X-Forwarded-For with `trustProxy`). */
+  /** The client key of a request (default `ctx.ip`: the remote address, or X-Forwarded-For with `trustProxy`; IPv6 by /64). */
   key?: (ctx: Context) => string;
   /** Client keys remembered at most (default 10 000). */
   maxKeys?: number;
@@ -72,7 +74,7 @@ export function rateLimit(options: RateLimitOptions): Middleware {
   const table = new ClientLimits({ maxConnections: 0, upgradesPerMinute: requestsPerMinute, maxKeys });
   return (ctx, next) => {
     const now = performance.now();
-    const verdict = table.admit(key === undefined ? ctx.ip : key(ctx), now);
+    const verdict = table.admit(key === undefined ? clientKey(ctx.ip) : key(ctx), now);
     if (!verdict.ok) {
       throw new HttpError(429, 'Too many requests', {
         code: 'ERR_RATE_LIMITED',

@@ -63,7 +63,9 @@ export interface ClientLimitsOptions {
   upgradesPerMinute?: number;
   /**
    * The client key of a request. Default: the remote address, or the first `X-Forwarded-For` address
-   * when the app was created with `trustProxy: true`. Keys longer than 128 characters are cut to 128.
+   * when the app was created with `trustProxy: true`; an IPv6 address counts by its /64 prefix (one host
+   * usually holds a whole /64), an IPv4-mapped one as its IPv4 address. Keys longer than 128 characters
+   * are cut to 128.
    */
   key?: (req: IncomingMessage) => string;
   /**
