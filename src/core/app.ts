@@ -19,6 +19,7 @@ import { createServerFor, listenArguments } from './server.js';
 import { InFlight, shutdown } from './shutdown.js';
 import type {
   AppOptions,
+  AppServer,
   Application,
   CoreApplication,
   Context,
@@ -62,7 +63,7 @@ class App implements CoreApplication, UpgradeHost {
   private readonly routes = new HttpRoutes();
   private httpChain: Chain | undefined;
   private upgradeChain: Chain | undefined;
-  private readonly serverHooks: ((server: Server) => void)[] = [];
+  private readonly serverHooks: ((server: AppServer) => void)[] = [];
   private readonly closeHooks: CloseHook[] = [];
   private readonly inFlight = new InFlight();
   private readonly resolveHttp: Resolve = (method, path) => this.routes.resolve(method, path);
@@ -76,7 +77,7 @@ class App implements CoreApplication, UpgradeHost {
     this.context = this.Context.prototype as unknown as Record<string, unknown>;
   }
 
-  get server(): Server | undefined {
+  get server(): AppServer | undefined {
     return this.serverRef;
   }
 
@@ -134,7 +135,7 @@ class App implements CoreApplication, UpgradeHost {
     return this;
   }
 
-  onServer(hook: (server: Server) => void): void {
+  onServer(hook: (server: AppServer) => void): void {
     this.serverHooks.push(hook);
     if (this.serverRef) hook(this.serverRef);
   }

@@ -61,6 +61,9 @@ export const Errors = {
   unsupportedEncoding: (encoding: string) =>
     new HttpError(415, `Unsupported content encoding: ${encoding}`, { code: 'ERR_UNSUPPORTED_ENCODING' }),
   nextCalledTwice: () => new Error('next() called multiple times'),
+  /** A `listen()` option of the wrong type or range; thrown before any server is made. */
+  invalidOption: (message: string) =>
+    Object.assign(new TypeError(message), { code: 'ERR_INVALID_OPTION' as const }),
   noResponse: () =>
     new HttpError(500, 'The handler finished without sending a response', { code: 'ERR_NO_RESPONSE' }),
   serviceUnavailable: () => new HttpError(503, 'Server is shutting down', { code: 'ERR_SHUTTING_DOWN' }),

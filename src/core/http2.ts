@@ -10,6 +10,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Duplex } from 'node:stream';
+import type { ResolvedHttp2Options } from './http2-options.js';
 import { AppResponse } from './response.js';
 import type { ServerTimeouts } from './server.js';
 import type { UpgradeProtocol } from './types.js';
@@ -35,7 +36,12 @@ export function isHttp2Server(server: object): server is Http2SecureServer {
  * protocol (the WebSocket plugin) serves extended CONNECT, because browsers take the setting as a
  * promise and stop falling back to HTTP/1.1 for their WebSockets.
  */
-export function createHttp2Server(tls: SecureServerOptions, timeouts: ServerTimeouts): Http2SecureServer {
+export function createHttp2Server(
+  tls: SecureServerOptions,
+  timeouts: ServerTimeouts,
+  options: ResolvedHttp2Options
+): Http2SecureServer {
+  const { maxConcurrentStreams } = options;
   const server = createSecureServer({
     ...tls,
     allowHTTP1: true,
@@ -43,16 +49,50 @@ export function createHttp2Server(tls: SecureServerOptions, timeouts: ServerTime
     noDelay: true,
     // One session carries many WebSockets, each allowed a 16 MiB message and 4 MiB of send backlog by
     // default; Node's 10 MB session default (enforced more strictly by Node 24's nghttp2) reset streams
-    // that echo a 16 MiB message with ENHANCE_YOUR_CALM. The WebSocket limits stay the per-socket bound.
-    maxSessionMemory: 64,
+    // that echo a 16 MiB message with ENHANCE_YOUR_CALM (hence 64 by default, see HTTP2_DEFAULTS). The
+    // WebSocket limits stay the per-socket bound.
+    maxSessionMemory: options.maxSessionMemory,
     // The subclasses carry the ctx.res helpers on their prototypes; Node's typings cannot express it.
     Http1ServerResponse: AppResponse as unknown as typeof ServerResponse,
     Http2ServerResponse: Http2AppResponse,
-    settings: { ...tls.settings, enableConnectProtocol: false },
+    settings: {
+      ...tls.settings,
+      enableConnectProtocol: false,
+      ...(maxConcurrentStreams === undefined ? {} : { maxConcurrentStreams }),
+    },
   });
   // The HTTP/1.1 side of the server reads these as an http.Server does.
   Object.assign(server, timeouts);
+  const idle = options.sessionIdleTimeout;
+  if (idle > 0) server.on('session', (session: ServerHttp2Session) => closeWhenIdle(session, idle));
   return server;
+}
+
+/**
+ * GOAWAY once `session` has had no open stream for `ms`. Idle means no stream, as for Go's IdleTimeout:
+ * PING and SETTINGS frames do not keep a session, and a stream (a WebSocket included) always does, however
+ * long it stays silent: the WebSocket heartbeat judges those, never this timer. Node's own
+ * `session.setTimeout()` counts frames instead, so it would end sessions whose WebSockets are quiet.
+ */
+function closeWhenIdle(session: ServerHttp2Session, ms: number): void {
+  let open = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    timer = setTimeout(() => {
+      // Node's close() sends GOAWAY(NO_ERROR) with the last stream id and ends the connection.
+      if (open === 0 && !session.closed && !session.destroyed) session.close();
+    }, ms);
+    timer.unref();
+  };
+  session.on('stream', (stream: ServerHttp2Stream) => {
+    open++;
+    clearTimeout(timer);
+    stream.once('close', () => {
+      if (--open === 0 && !session.closed && !session.destroyed) arm();
+    });
+  });
+  session.once('close', () => clearTimeout(timer));
+  arm();
 }
 
 /** Turns SETTINGS_ENABLE_CONNECT_PROTOCOL on for the sessions to come (RFC 8441 §3); it is never turned off. */

@@ -2,7 +2,9 @@
 import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Http2SecureServer } from 'node:http2';
+import { Errors } from './errors.js';
 import { createHttp2Server } from './http2.js';
+import { resolveHttp2Options } from './http2-options.js';
 import { AppResponse } from './response.js';
 import type { ListenOptions } from './types.js';
 
@@ -22,9 +24,10 @@ export function createServerFor(
   timeouts: ServerTimeouts
 ): Server | Http2SecureServer {
   if (options.http2) {
+    const http2 = resolveHttp2Options(options.http2);
     // Browsers speak HTTP/2 only over TLS; cleartext HTTP/2 (h2c) is not offered.
-    if (!options.tls) throw new TypeError('listen(): http2 needs tls ({ key, cert })');
-    return createHttp2Server(options.tls, timeouts);
+    if (!options.tls) throw Errors.invalidOption('listen(): http2 needs tls ({ key, cert })');
+    return createHttp2Server(options.tls, timeouts, http2);
   }
   const { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval } = timeouts;
   const common = {

@@ -1,5 +1,6 @@
 // The framework's public contracts: application, context, middleware and plugin shapes.
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Http2SecureServer } from 'node:http2';
 import type { TlsOptions } from 'node:tls';
@@ -139,9 +140,40 @@ export interface ListenOptions {
   /**
    * With `tls`: serve HTTP/2 and HTTP/1.1 on the one port (ALPN), both through the same app; WebSockets
    * then also open as HTTP/2 streams (RFC 8441). `listen()` returns Node's `Http2SecureServer`.
+   * `true` takes the defaults of {@link Http2Options}; an object sets them.
    */
-  http2?: boolean;
+  http2?: boolean | Http2Options;
 }
+
+/**
+ * HTTP/2 tuning of `listen({ tls, http2: { ... } })`. Values are checked by `listen()`, which throws a
+ * TypeError with `code: 'ERR_INVALID_OPTION'` for a wrong one (and for an unknown key).
+ */
+export interface Http2Options {
+  /**
+   * A session (one TCP+TLS connection) with no open stream for this long, ms, gets GOAWAY and is closed
+   * (default 60 000; 0 never closes an idle session). Only streams count, not PING or SETTINGS frames: a
+   * session that carries a WebSocket is never idle, however quiet the WebSocket is (its heartbeat
+   * watches it). HTTP/1.1 connections on the same port keep `keepAliveTimeout`.
+   */
+  sessionIdleTimeout?: number;
+  /**
+   * Memory one session may hold, in MB (Node's `maxSessionMemory`, default 64 here, Node's own is 10):
+   * beyond it new streams are refused and streams may be reset with ENHANCE_YOUR_CALM. One session
+   * carries many WebSockets, each allowed `maxMessageSize` (16 MiB by default) per message; Node 24
+   * reset a 16 MiB echo at 10 MB.
+   */
+  maxSessionMemory?: number;
+  /**
+   * SETTINGS_MAX_CONCURRENT_STREAMS advertised to clients: streams (requests and WebSockets) one session
+   * may have open at once; a client queues the ones beyond it (default: Node's, 4 294 967 295, i.e. no
+   * limit of its own; the WebSocket plugin's `maxConnections` still counts every stream).
+   */
+  maxConcurrentStreams?: number;
+}
+
+/** The server of an app: HTTP, HTTPS (`listen({ tls })`) or HTTP/2 with HTTP/1.1 (`listen({ tls, http2 })`). */
+export type AppServer = Server | HttpsServer | Http2SecureServer;
 
 /** Runs during `app.close()`, after the server stopped accepting connections. */
 export type CloseHook = () => void | Promise<void>;
@@ -219,11 +251,14 @@ export interface CoreApplication {
   listen(port?: number, host?: string, callback?: () => void): Server;
   listen(port: number, callback: () => void): Server;
   /**
-   * Starts a server as `options` say: HTTP, or HTTPS when `options.tls` is given (the returned server
-   * is then an `https.Server`). `callback` runs once it listens.
+   * Starts a server as `options` say: HTTP, HTTPS when `options.tls` is given (an `https.Server`), or
+   * HTTP/2 with HTTP/1.1 when `tls` and `http2` are (an `Http2SecureServer`). `callback` runs once it
+   * listens. Throws a TypeError with `code: 'ERR_INVALID_OPTION'` for an invalid `http2` option.
    */
-  listen(options: ListenOptions & { http2: true }, callback?: () => void): Http2SecureServer;
-  listen(options: ListenOptions, callback?: () => void): Server;
+  listen(options: ListenOptions & { http2: true | Http2Options }, callback?: () => void): Http2SecureServer;
+  listen(options: ListenOptions & { tls: TlsOptions; http2?: false }, callback?: () => void): HttpsServer;
+  listen(options: ListenOptions & { tls?: undefined; http2?: false }, callback?: () => void): Server;
+  listen(options: ListenOptions, callback?: () => void): AppServer;
 
   /**
    * Serves the app, upgrades (WebSockets) included, on a server you created and listen on yourself,
@@ -232,8 +267,12 @@ export interface CoreApplication {
    */
   attach<S extends Server | Http2SecureServer>(server: S): S;
 
-  /** The server created by `listen()` or given to `attach()`, or undefined before. */
-  readonly server: Server | undefined;
+  /**
+   * The server created by `listen()` or given to `attach()`, or undefined before: an `http.Server`, an
+   * `https.Server` (which is one too) or, with `http2`, an `Http2SecureServer` (use the server
+   * `listen()` returned when you need its exact type).
+   */
+  readonly server: AppServer | undefined;
 
   /**
    * Node request listener for HTTP requests only (`http.createServer(app.callback())`); upgrade
@@ -241,8 +280,8 @@ export interface CoreApplication {
    */
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
 
-  /** Plugin hook: called once the HTTP server exists (immediately if it already does). */
-  onServer(hook: (server: Server) => void): void;
+  /** Plugin hook: called once the server exists (immediately if it already does). */
+  onServer(hook: (server: AppServer) => void): void;
   /**
    * Plugin hook for HTTP upgrade requests: a function claims them raw, before any middleware; an
    * {@link UpgradeProtocol} is served through the app's middleware chain.

@@ -1,40 +1,8 @@
 // WebSockets over HTTP/2 (RFC 8441) end to end with undici's client: echo, many streams on one connection, HTTP/1.1 fallback.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Client, WebSocket } from 'undici';
-import { startHttp2App, testCert, type Http2App } from '../support/http2.js';
-
-/** One connection; `pipelining` lets undici run more than one request (stream) on it at a time. */
-function h2Client(origin: string, allowH2 = true): Client {
-  return new Client(origin, {
-    allowH2,
-    pipelining: 1000,
-    connect: { ca: testCert().cert, servername: 'localhost' },
-  });
-}
-
-function opened(ws: WebSocket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    ws.addEventListener('open', () => resolve(), { once: true });
-    ws.addEventListener('error', () => reject(new Error('WebSocket error before open')), { once: true });
-  });
-}
-
-function nextMessage(ws: WebSocket): Promise<string | Buffer> {
-  return new Promise(resolve =>
-    ws.addEventListener(
-      'message',
-      e => resolve(typeof e.data === 'string' ? e.data : Buffer.from(e.data as ArrayBuffer)),
-      { once: true }
-    )
-  );
-}
-
-function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
-  return new Promise(resolve =>
-    ws.addEventListener('close', e => resolve({ code: e.code, reason: e.reason }), { once: true })
-  );
-}
+import { WebSocket } from 'undici';
+import { closed, h2Client, nextMessage, opened, startHttp2App, type Http2App } from '../support/http2.js';
 
 describe('WebSockets over HTTP/2 with undici', () => {
   const servers: Http2App[] = [];

@@ -9,10 +9,12 @@ import {
 import type { AddressInfo } from 'node:net';
 import { selfSignedCert, type TestCert } from './tls.js';
 import { FrameReader, type Frame } from './frames.js';
+import { Client, type WebSocket } from 'undici';
 import {
   createApp,
   WebSocketPlugin,
   type Application,
+  type Http2Options,
   type WebSocketPluginOptions,
 } from '../../src/index.js';
 
@@ -28,22 +30,26 @@ export interface Http2App {
   plugin: WebSocketPlugin | undefined;
   port: number;
   origin: string;
-  /** The app's server (`app.server` is typed as an http.Server). */
+  /** The server listen() returned (`app.server` is the same object, typed as any server an app may have). */
   server: Http2SecureServer;
   close: () => Promise<void>;
 }
 
-/** Starts an app over TLS with HTTP/2 on 127.0.0.1:0; `setup` adds routes (the plugin is installed first unless null). */
+/**
+ * Starts an app over TLS with HTTP/2 on 127.0.0.1:0; `setup` adds routes (the plugin is installed first
+ * unless null); `http2` is listen()'s option.
+ */
 export async function startHttp2App(
   setup: (app: Application, plugin: WebSocketPlugin | undefined) => void,
-  options: WebSocketPluginOptions | null = {}
+  options: WebSocketPluginOptions | null = {},
+  http2: true | Http2Options = true
 ): Promise<Http2App> {
   const app = createApp();
   const plugin = options === null ? undefined : new WebSocketPlugin(options);
   if (plugin) app.register(plugin);
   setup(app, plugin);
   const server = await new Promise<Http2SecureServer>(resolve => {
-    const s = app.listen({ port: 0, host: '127.0.0.1', tls: testCert(), http2: true }, () => resolve(s));
+    const s = app.listen({ port: 0, host: '127.0.0.1', tls: testCert(), http2 }, () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
   return { app, plugin, port, server, origin: `https://127.0.0.1:${port}`, close: () => app.close() };
@@ -144,4 +150,42 @@ export class StreamFrames {
       if (f.opcode === 8) return f.payload.length >= 2 ? f.payload.readUInt16BE(0) : 1005;
     }
   }
+}
+
+/**
+ * An undici dispatcher of one connection that trusts the test certificate (HTTP/2 unless `allowH2` is
+ * false); `pipelining` lets undici run more than one request (stream) on it at a time.
+ */
+export function h2Client(origin: string, allowH2 = true): Client {
+  return new Client(origin, {
+    allowH2,
+    pipelining: 1000,
+    connect: { ca: testCert().cert, servername: 'localhost' },
+  });
+}
+
+/** Resolves when an undici WebSocket opens; rejects on an error first. */
+export function opened(ws: WebSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    ws.addEventListener('open', () => resolve(), { once: true });
+    ws.addEventListener('error', () => reject(new Error('WebSocket error before open')), { once: true });
+  });
+}
+
+/** The next message of an undici WebSocket, as a string or a Buffer. */
+export function nextMessage(ws: WebSocket): Promise<string | Buffer> {
+  return new Promise(resolve =>
+    ws.addEventListener(
+      'message',
+      e => resolve(typeof e.data === 'string' ? e.data : Buffer.from(e.data as ArrayBuffer)),
+      { once: true }
+    )
+  );
+}
+
+/** Resolves with the close code and reason of an undici WebSocket. */
+export function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise(resolve =>
+    ws.addEventListener('close', e => resolve({ code: e.code, reason: e.reason }), { once: true })
+  );
 }
