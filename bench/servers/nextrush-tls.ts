@@ -2,7 +2,9 @@
 import { selfSignedCert } from '../../demo/self-signed.js';
 import { createApp, WebSocketPlugin } from '../../src/index.js';
 
-const port = process.argv[2];
+const port = Number(process.argv[2]);
+// bench/http2-echo.ts gives all its servers one certificate; started alone, the server makes its own.
+const { BENCH_TLS_KEY: key, BENCH_TLS_CERT: cert } = process.env;
 const app = createApp();
 new WebSocketPlugin({ path: '/*', maxConnections: 100_000 }).install(app);
 app.ws('/*', s => {
@@ -11,12 +13,7 @@ app.ws('/*', s => {
   });
 });
 app.listen(
-  {
-    port: Number(port),
-    host: '127.0.0.1',
-    tls: selfSignedCert(),
-    http2: true,
-  },
-  () => console.error(`nextrush TLS + HTTP/2 server on ${port}`)
+  { port, host: '127.0.0.1', tls: key && cert ? { key, cert } : selfSignedCert(), http2: true },
+  () => console.error(`nextrush TLS + HTTP/2 server listening on ${port}`)
 );
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));

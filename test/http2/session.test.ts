@@ -70,7 +70,7 @@ describe('HTTP/2 session options of listen()', () => {
           socket.onClose(() => clearInterval(timer));
         });
       },
-      { heartbeatMs: 0, ...plugin },
+      { heartbeatMs: 0, closeTimeoutMs: 300, ...plugin },
       http2
     );
     servers.push(s);
