@@ -6,7 +6,7 @@ import { compose } from './compose.js';
 import { contextClassFor, type BaseContext, type ContextClass, type Resolve } from './context.js';
 import { logError, sendError } from './error-response.js';
 import { Errors } from './errors.js';
-import { asResponse, type AppResponse } from './response.js';
+import { asResponse } from './response.js';
 import { HttpRoutes, NONE, answerUnrouted, type RouteResult } from './routes.js';
 import {
   advertiseExtendedConnect,
@@ -27,7 +27,6 @@ import type {
   ListenOptions,
   Middleware,
   Plugin,
-  Response,
   RouteArgs,
   UpgradeHandler,
   UpgradeProtocol,
@@ -67,6 +66,7 @@ class App implements CoreApplication, UpgradeHost {
   private readonly closeHooks: CloseHook[] = [];
   private readonly inFlight = new InFlight();
   private readonly resolveHttp: Resolve = (method, path) => this.routes.resolve(method, path);
+  private readonly resolvers = new Map<UpgradeProtocol, Resolve>();
   private serverRef: Server | undefined;
   private closePromise: Promise<void> | undefined;
   private http2: { server: Http2SecureServer; sessions: SessionTracker } | undefined;
@@ -242,16 +242,77 @@ class App implements CoreApplication, UpgradeHost {
 
   /** Serves an upgrade request that `protocol` claimed: the app's chain, then `protocol.accept`. */
   serve(protocol: UpgradeProtocol, req: IncomingMessage, socket: PendingUpgradeSocket): void {
-    const resolve: Resolve = (_method, path) => protocol.match(path) ?? NONE;
-    const res = socket.res as AppResponse & Response;
-    const ctx = new this.Context(this.asApplication(), req, res, this.config.trustProxy, resolve);
-    upgrades.set(ctx, { protocol, socket });
-    this.inFlight.add(socket);
-    socket.onTake = () => this.inFlight.delete(socket);
-    this.runUpgrade(protocol, ctx, socket).catch((err: unknown) => {
+    // The socket is the response's source: the ServerResponse is made only if something uses ctx.res.
+    const ctx = new this.Context(
+      this.asApplication(),
+      req,
+      socket,
+      this.config.trustProxy,
+      this.resolverOf(protocol)
+    );
+    const done =
+      this.middleware.length === 0
+        ? this.acceptDirect(protocol, ctx, socket)
+        : this.runUpgrade(protocol, ctx, socket);
+    // Reached synchronously, the protocol took the socket (or refused it) already. Otherwise the chain
+    // waits: the socket is in flight for close() and watched for the client hanging up until taken.
+    if (!socket.isTaken) {
+      socket.park?.();
+      this.inFlight.add(socket);
+      socket.onTake = () => this.inFlight.delete(socket);
+    }
+    done?.catch((err: unknown) => {
       logError(err, 'upgrade error response failed');
       socket.destroy();
     });
+  }
+
+  /** Routes an upgrade's path through its protocol (`ctx.params` of the protocol's route). */
+  private resolverOf(protocol: UpgradeProtocol): Resolve {
+    let resolve = this.resolvers.get(protocol);
+    if (resolve === undefined) {
+      resolve = (_method, path) => protocol.match(path) ?? NONE;
+      this.resolvers.set(protocol, resolve);
+    }
+    return resolve;
+  }
+
+  /**
+   * The chain of an app without middleware, without the promises of compose(): the end of the chain
+   * (dispatchUpgrade) and the rest of runUpgrade, synchronously. Returns a promise only when the
+   * protocol's accept returned one.
+   */
+  private acceptDirect(
+    protocol: UpgradeProtocol,
+    ctx: BaseContext,
+    socket: PendingUpgradeSocket
+  ): Promise<void> | undefined {
+    try {
+      protocol.prepare?.(ctx as unknown as Context);
+      const route = ctx.currentRoute();
+      if (route !== NONE) {
+        if (socket.closed) return undefined;
+        const accepted = protocol.accept(ctx as unknown as Context, route as UpgradeRoute, socket);
+        if (accepted !== undefined) return this.afterAccept(accepted, ctx, socket);
+      }
+      this.upgradeEnded(ctx, socket);
+    } catch (err) {
+      this.upgradeFailed(err, ctx, socket);
+    }
+    return undefined;
+  }
+
+  private async afterAccept(
+    accepted: Promise<void>,
+    ctx: BaseContext,
+    socket: PendingUpgradeSocket
+  ): Promise<void> {
+    try {
+      await accepted;
+      this.upgradeEnded(ctx, socket);
+    } catch (err) {
+      this.upgradeFailed(err, ctx, socket);
+    }
   }
 
   private async runUpgrade(
@@ -260,16 +321,26 @@ class App implements CoreApplication, UpgradeHost {
     socket: PendingUpgradeSocket
   ): Promise<void> {
     try {
+      upgrades.set(ctx, { protocol, socket });
       protocol.prepare?.(ctx as unknown as Context);
       await (this.upgradeChain ??= compose([...this.middleware, dispatchUpgrade]))(ctx as unknown as Context);
-      if (socket.isTaken || socket.closed) return;
-      if (!ctx.res.headersSent && !ctx.res.writableEnded) this.unanswered(ctx);
+      this.upgradeEnded(ctx, socket);
     } catch (err) {
-      if (socket.isTaken) {
-        logError(err, `upgrade of ${ctx.path} failed after the protocol took the socket`);
-        socket.destroy();
-      } else if (!socket.closed) sendError(ctx.res, err, `upgrade ${ctx.path}`, false);
+      this.upgradeFailed(err, ctx, socket);
     }
+  }
+
+  /** The chain of an upgrade ended: unless the protocol took the socket, the request must have an answer. */
+  private upgradeEnded(ctx: BaseContext, socket: PendingUpgradeSocket): void {
+    if (socket.isTaken || socket.closed) return;
+    if (!ctx.res.headersSent && !ctx.res.writableEnded) this.unanswered(ctx);
+  }
+
+  private upgradeFailed(err: unknown, ctx: BaseContext, socket: PendingUpgradeSocket): void {
+    if (socket.isTaken) {
+      logError(err, `upgrade of ${ctx.path} failed after the protocol took the socket`);
+      socket.destroy();
+    } else if (!socket.closed) sendError(ctx.res, err, `upgrade ${ctx.path}`, false);
   }
 
   /** The chain finished without a response: never let the request hang. */

@@ -1,5 +1,5 @@
 // The per-request context. Each app gets its own subclass whose prototype is `app.context` (Koa semantics).
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from './errors.js';
 import { parseQuery, type QueryObject } from './query.js';
 import type { Application, CoreContext, Response } from './types.js';
@@ -13,9 +13,16 @@ export interface Routed {
 /** Routes a method and path: the app's HTTP routes, or an upgrade protocol's endpoints. May throw HttpError. */
 export type Resolve = (method: string, path: string) => Routed;
 
+/**
+ * Where an upgrade request's response comes from: it is made on first use of `ctx.res`, so an upgrade
+ * that nothing answers over HTTP (the protocol takes the socket) never builds a ServerResponse.
+ */
+export interface ResponseSource {
+  readonly res: ServerResponse;
+}
+
 export class BaseContext implements CoreContext {
   readonly req: IncomingMessage;
-  readonly res: Response;
   readonly app: Application;
   body: unknown = undefined;
   state: Record<string, unknown> = {};
@@ -30,14 +37,29 @@ export class BaseContext implements CoreContext {
   private routed: Routed | undefined;
   private routedPath = '';
   private ownParams: Record<string, string> | undefined;
+  private response: Response | undefined;
+  private readonly responseSource: ResponseSource | undefined;
 
-  constructor(app: Application, req: IncomingMessage, res: Response, trustProxy: boolean, resolve: Resolve) {
+  constructor(
+    app: Application,
+    req: IncomingMessage,
+    res: Response | ResponseSource,
+    trustProxy: boolean,
+    resolve: Resolve
+  ) {
     this.app = app;
     this.req = req;
-    this.res = res;
+    if (isResponseSource(res)) this.responseSource = res;
+    else this.response = res;
     this.trustProxy = trustProxy;
     this.resolve = resolve;
     [this.pathValue, this.rawQuery] = splitTarget(req.url ?? '/');
+  }
+
+  /** Node's response: given with the request, or (upgrades) made by the source on first use. */
+  get res(): Response {
+    // The sources are the core's own pending upgrades, whose responses carry the helpers (AppResponse).
+    return (this.response ??= (this.responseSource as ResponseSource).res as Response);
   }
 
   /** The routing decision for the current method and path, made on first use and again after a rewrite. */
@@ -124,6 +146,11 @@ export class BaseContext implements CoreContext {
   }
 }
 
+/** A response has `writeHead`; a source of one does not. */
+function isResponseSource(res: Response | ResponseSource): res is ResponseSource {
+  return typeof (res as Partial<Response>).writeHead !== 'function';
+}
+
 /**
  * Path and query string of a request target. RFC 9112 3.2.2: a server MUST accept the absolute-form
  * (`http://host/path`); its path is routed like the origin-form's. Anything else (`*`, garbage) is kept
@@ -147,7 +174,7 @@ export interface ContextClass {
   new (
     app: Application,
     req: IncomingMessage,
-    res: Response,
+    res: Response | ResponseSource,
     trustProxy: boolean,
     resolve: Resolve
   ): BaseContext;

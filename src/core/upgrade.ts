@@ -49,7 +49,13 @@ export interface UpgradeHost {
  * an HTTP/2 extended CONNECT stream (PendingStream in http2.ts). `res` answers it as a response.
  */
 export interface PendingUpgradeSocket extends UpgradeSocket {
+  /** The response on the socket (an HTTP/1.1 upgrade makes it on first use). */
   readonly res: ServerResponse;
+  /**
+   * The chain did not reach the protocol synchronously (a middleware awaits something): from now on the
+   * socket must be watched for the client hanging up. Not needed by sockets that are always watched.
+   */
+  park?(): void;
   /** Called once when a protocol takes it (the app stops tracking it then). */
   onTake: (() => void) | undefined;
   readonly isTaken: boolean;
@@ -89,38 +95,72 @@ export function createUpgradeListener(
  * An upgrade socket while the middleware chain runs. `res` writes a real HTTP response on it (the
  * error path and middleware use it as for any request); a client that hangs up frees it at once, even
  * while a middleware never settles.
+ *
+ * Nothing is built that the upgrade does not use: the ServerResponse is made on first use of `res`, and
+ * the socket is watched (listeners, early-data buffer) only once the chain waits on a promise (`park()`).
+ * A chain that reaches the protocol synchronously, as it does without middleware, costs neither.
  */
 export class PendingSocket implements PendingUpgradeSocket {
-  readonly res: AppResponse;
   /** Called once when a protocol takes the socket (the app stops tracking it then). */
   onTake: (() => void) | undefined;
+  private readonly req: IncomingMessage;
   private readonly socket: Duplex;
   private head: Buffer;
   private taken = false;
+  private response: AppResponse | undefined;
+  /** The listeners of a parked socket, removed on take(). */
+  private watchers: { data: (chunk: Buffer) => void; end: () => void } | undefined;
   /** The app's in-flight listener: removed on take(), or it would hold this request for the socket's life. */
   private closeListener: (() => void) | undefined;
 
   constructor(req: IncomingMessage, socket: Duplex, head: Buffer) {
+    this.req = req;
     this.socket = socket;
     this.head = head;
-    const res = (this.res = new AppResponse(req));
-    res.shouldKeepAlive = false;
-    // Node's own listener is gone after 'upgrade'; a reset must not become an uncaught exception.
-    socket.on('error', ignore);
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    res.assignSocket(socket as Socket);
     if (head.length > EARLY_DATA_LIMIT) socket.destroy();
+  }
+
+  /** The response on this socket, made on first use; made after take(), it is attached to nothing. */
+  get res(): AppResponse {
+    return (this.response ??= this.respond());
+  }
+
+  private respond(): AppResponse {
+    const res = new AppResponse(this.req);
+    res.shouldKeepAlive = false;
+    if (this.taken) return res;
+    this.park();
+    const socket = this.socket;
+    res.assignSocket(socket as Socket);
     res.once('finish', () => {
       if (this.taken) return;
       res.detachSocket(socket as Socket);
       socket.end();
       setTimeout(() => socket.destroy(), 2000).unref();
     });
+    return res;
   }
 
   get closed(): boolean {
     return this.socket.destroyed;
+  }
+
+  /**
+   * The chain is waiting: read the socket from now on, so that a FIN destroys it (a hung middleware
+   * cannot hold it) and early data is kept (or, past EARLY_DATA_LIMIT, closes it). Idempotent.
+   */
+  park(): void {
+    if (this.watchers !== undefined || this.taken) return;
+    const socket = this.socket;
+    const watchers = (this.watchers = {
+      data: (chunk: Buffer): void => this.earlyData(chunk),
+      // The client hung up before the upgrade was answered: nobody is left to answer.
+      end: (): void => void socket.destroy(),
+    });
+    // Node's own listener is gone after 'upgrade'; a reset must not become an uncaught exception.
+    socket.on('error', ignore);
+    socket.on('data', watchers.data);
+    socket.on('end', watchers.end);
   }
 
   take(): { socket: Duplex; head: Buffer } {
@@ -128,10 +168,14 @@ export class PendingSocket implements PendingUpgradeSocket {
     this.taken = true;
     const socket = this.socket;
     socket.pause();
-    socket.off('data', this.onData);
-    socket.off('end', this.onEnd);
-    socket.off('error', ignore);
-    this.res.detachSocket(socket as Socket);
+    const watchers = this.watchers;
+    if (watchers !== undefined) {
+      this.watchers = undefined;
+      socket.off('data', watchers.data);
+      socket.off('end', watchers.end);
+      socket.off('error', ignore);
+    }
+    this.response?.detachSocket(socket as Socket);
     if (this.closeListener !== undefined) socket.off('close', this.closeListener);
     this.closeListener = undefined;
     this.onTake?.();
@@ -156,18 +200,13 @@ export class PendingSocket implements PendingUpgradeSocket {
     return this.taken;
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  private earlyData(chunk: Buffer): void {
     if (this.head.length + chunk.length > EARLY_DATA_LIMIT) {
       this.socket.destroy();
       return;
     }
     this.head = this.head.length === 0 ? chunk : Buffer.concat([this.head, chunk]);
-  };
-
-  /** The client hung up before the upgrade was answered: nobody is left to answer. */
-  private readonly onEnd = (): void => {
-    this.socket.destroy();
-  };
+  }
 }
 
 function ignore(): void {}

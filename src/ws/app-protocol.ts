@@ -36,10 +36,9 @@ export function webSocketProtocol(hub: WebSocketHub): UpgradeProtocol {
       const { socket, head } = upgrade.take();
       // The route matched for the current path (after URL rewrites): its params are the socket's.
       const matched = route as RouteMatch<WSHandler>;
-      // ctx.ip is the client key of clientLimits: X-Forwarded-For only when the app trusts its proxy.
       if (ctx.req.httpVersionMajor === 2)
-        handleExtendedConnect(hub, ctx.req as unknown as Http2ServerRequest, ctx, matched, ctx.ip);
-      else handleUpgrade(hub, ctx.req, socket, head, ctx, matched, ctx.ip);
+        handleExtendedConnect(hub, ctx.req as unknown as Http2ServerRequest, ctx, matched);
+      else handleUpgrade(hub, ctx.req, socket, head, ctx, matched);
     },
   };
 }

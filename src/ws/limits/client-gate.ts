@@ -32,16 +32,14 @@ export class ClientGate {
   }
 
   /**
-   * Admits `req` or says why not. An admitted entry is given back with `release`, exactly once. `ip` is
-   * the app's `ctx.ip` (X-Forwarded-For only with `trustProxy`), the default key (IPv6: its /64).
+   * Admits `req` or says why not. An admitted entry is given back with `release`, exactly once. The
+   * default key is the app's `ctx.ip` (X-Forwarded-For only with `trustProxy`; IPv6: its /64), read
+   * only then (reading the peer's address is a system call).
    */
-  admit(req: IncomingMessage, ip: string | undefined): GateVerdict {
+  admit(req: IncomingMessage, ctx: { readonly ip: string }): GateVerdict {
     let key: unknown;
     try {
-      key =
-        this.config.key === undefined
-          ? clientKey(ip ?? req.socket.remoteAddress ?? '')
-          : this.config.key(req);
+      key = this.config.key === undefined ? clientKey(ctx.ip) : this.config.key(req);
       if (typeof key !== 'string') throw new TypeError(`key() returned ${typeof key}, not a string`);
     } catch (error) {
       this.log('error', 'clientLimits.key threw', { url: req.url, error: String(error) });

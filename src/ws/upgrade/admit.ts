@@ -77,7 +77,7 @@ export function admit(hub: WebSocketHub, request: UpgradeRequest, responder: Upg
   }
   const gate = hub.clientGate;
   if (gate !== undefined) {
-    const verdict = gate.admit(request.req, request.ip);
+    const verdict = gate.admit(request.req, request.ctx);
     if (!verdict.ok) {
       const reason = verdict.code === 'WS_REFUSE_CLIENT_KEY_FAILED' ? 'error' : 'clientLimit';
       return refuse(hub, responder, reason, verdict.code, {

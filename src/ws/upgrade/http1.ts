@@ -103,8 +103,7 @@ export function handleUpgrade(
   socket: Duplex,
   head: Buffer,
   ctx: WSContext,
-  route?: RouteMatch<WSHandler>,
-  ip?: string
+  route?: RouteMatch<WSHandler>
 ): boolean {
   if (!isWebSocketUpgrade(req.headers)) return false;
   const check = checkHandshake(req.method, req.httpVersion, req.headers);
@@ -113,7 +112,7 @@ export function handleUpgrade(
     : { ok: false as const, status: check.status, reason: check.reason, headers: check.headers };
   admit(
     hub,
-    { req, url: req.url ?? '/', headers: req.headers, handshake, route, ctx, ip },
+    { req, url: req.url ?? '/', headers: req.headers, handshake, route, ctx },
     new Http1Responder(socket, head, check.ok ? check.key : '')
   );
   return true;

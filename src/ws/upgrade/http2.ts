@@ -83,8 +83,7 @@ export function handleExtendedConnect(
   hub: WebSocketHub,
   req: Http2ServerRequest,
   ctx: WSContext,
-  route?: RouteMatch<WSHandler>,
-  ip?: string
+  route?: RouteMatch<WSHandler>
 ): void {
   const check = checkExtendedConnect(req.headers);
   const handshake: HandshakeVerdict = check.ok
@@ -93,7 +92,7 @@ export function handleExtendedConnect(
   admit(
     hub,
     // Node's compatibility request stands for an IncomingMessage (headers, url, method, socket).
-    { req: req as unknown as IncomingMessage, url: req.url, headers: req.headers, handshake, route, ctx, ip },
+    { req: req as unknown as IncomingMessage, url: req.url, headers: req.headers, handshake, route, ctx },
     new Http2Responder(req.stream, check.ok ? check.key : undefined)
   );
 }

@@ -19,6 +19,11 @@ export function runMiddleware(
   handler: (socket: WSConnection) => void
 ): void {
   const chain = hub.middleware;
+  // Without middleware the connection opens at once (open() itself checks the state).
+  if (chain.length === 0) {
+    connection.open(handler);
+    return;
+  }
   const failed = (error: unknown): void => connection.handlerFailed(error, 'WS_CLOSE_MIDDLEWARE_FAILED');
   const step = (index: number): void => {
     if (connection.state !== State.Pending) return;

@@ -22,13 +22,10 @@ export interface UpgradeRequest {
   /**
    * The app's context of this request: the upgrade runs at the end of the app's middleware chain, and
    * the connection gets `ctx.ws` and the route handler `ctx` (with what middleware put in `ctx.state`).
+   * `ctx.ip` (X-Forwarded-For only when the app trusts its proxy) is the default key of clientLimits; it
+   * is read only then (reading the peer's address is a system call).
    */
   readonly ctx: WSContext;
-  /**
-   * The client's address as the app sees it (`ctx.ip`: the first X-Forwarded-For address only when the
-   * app trusts its proxy), when the app's middleware chain ran for the request.
-   */
-  readonly ip?: string;
 }
 
 /** How admission answers the request; exactly one of refuse() / accept() is called. */
