@@ -25,7 +25,6 @@ export class BaseContext implements CoreContext {
   readonly req: IncomingMessage;
   readonly app: Application;
   body: unknown = undefined;
-  state: Record<string, unknown> = {};
   /** True once someone assigned `ctx.status`; an unanswered request then ends with that status. */
   statusSet = false;
   private pathValue: string;
@@ -37,6 +36,7 @@ export class BaseContext implements CoreContext {
   private routed: Routed | undefined;
   private routedPath = '';
   private ownParams: Record<string, string> | undefined;
+  private stateValue: Record<string, unknown> | undefined;
   private response: Response | undefined;
   private readonly responseSource: ResponseSource | undefined;
 
@@ -54,6 +54,15 @@ export class BaseContext implements CoreContext {
     this.trustProxy = trustProxy;
     this.resolve = resolve;
     [this.pathValue, this.rawQuery] = splitTarget(req.url ?? '/');
+  }
+
+  /** What middleware passes on (`ctx.state.user`); made on first use, most requests never touch it. */
+  get state(): Record<string, unknown> {
+    return (this.stateValue ??= {});
+  }
+
+  set state(value: Record<string, unknown>) {
+    this.stateValue = value;
   }
 
   /** Node's response: given with the request, or (upgrades) made by the source on first use. */

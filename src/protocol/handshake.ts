@@ -48,8 +48,7 @@ export function checkHandshake(
   if (method !== 'GET') {
     return { ok: false, status: 405, reason: 'WebSocket handshake must use GET', headers: { Allow: 'GET' } };
   }
-  const [major, minor] = httpVersion.split('.').map(Number);
-  if (major === undefined || minor === undefined || major < 1 || (major === 1 && minor < 1)) {
+  if (httpVersion !== '1.1' && !atLeastHttp11(httpVersion)) {
     return { ok: false, status: 400, reason: 'WebSocket handshake requires HTTP/1.1' };
   }
   if (headers.host === undefined || headers.host === '') {
@@ -76,6 +75,11 @@ export function checkHandshake(
     return { ok: false, status: 400, reason: 'Sec-WebSocket-Key must be base64 of 16 bytes' };
   }
   return { ok: true, key: trimmed };
+}
+
+function atLeastHttp11(httpVersion: string): boolean {
+  const [major, minor] = httpVersion.split('.').map(Number);
+  return !(major === undefined || minor === undefined || major < 1 || (major === 1 && minor < 1));
 }
 
 /** The 101 response that completes a handshake. */

@@ -100,7 +100,6 @@ export function watchDrainOf(stream: Duplex): void {
 
 /** A `net.Socket` after an HTTP/1.1 upgrade (RFC 6455 4). */
 export class SocketTransport implements Transport {
-  readonly httpVersion = '1.1';
   private readonly socket: Socket;
   private drainWatched = false;
 
@@ -165,5 +164,9 @@ export class SocketTransport implements Transport {
 
   get remoteAddress(): string {
     return this.socket.remoteAddress ?? '';
+  }
+
+  get httpVersion(): '1.1' {
+    return '1.1';
   }
 }

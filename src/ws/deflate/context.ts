@@ -1,5 +1,6 @@
 // permessage-deflate (RFC 7692) settings shared by a plugin's connections: the zlib job limiter and counters.
 import { constants, deflateRaw } from 'node:zlib';
+import type { DeflateAgreement } from '../../protocol/extensions.js';
 import type { CompressionStats } from '../types.js';
 
 /** RFC 7692 7.2.1 / 7.2.2: the empty stored block a sync flush ends with, removed on send, restored on receive. */
@@ -80,8 +81,30 @@ export class DeflateContext {
     sharedCompressions: 0,
   };
 
+  /** One agreement per distinct 101 header: connections with the same terms share one (read-only) object. */
+  private readonly agreements = new Map<string, DeflateAgreement>();
+
   constructor(readonly settings: DeflateSettings) {
     this.limiter = new ZlibLimiter(settings.concurrencyLimit);
+  }
+  /**
+   * The shared copy of an agreement (its params and header string), so that an idle connection holds
+   * no object of its own for them. A header is bounded by its terms (a few hundred combinations at most).
+   */
+  shared(agreed: DeflateAgreement): DeflateAgreement {
+    const known = this.agreements.get(agreed.header);
+    if (known === undefined) {
+      this.agreements.set(agreed.header, agreed);
+      return agreed;
+    }
+    const a = known.params;
+    const b = agreed.params;
+    const same =
+      a.serverNoContextTakeover === b.serverNoContextTakeover &&
+      a.clientNoContextTakeover === b.clientNoContextTakeover &&
+      a.serverWindowBits === b.serverWindowBits &&
+      a.clientWindowBits === b.clientWindowBits;
+    return same ? known : agreed;
   }
 
   snapshot(): CompressionStats {

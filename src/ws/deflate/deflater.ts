@@ -25,6 +25,10 @@ interface SendItem {
 
 type InflateCallback = (error: ProtocolErrorCode | null, message: Buffer | undefined) => void;
 
+/** Shared empty arrays of idle deflaters: replaced by a real array on first push, never pushed to. */
+const NO_ITEMS: SendItem[] = [];
+const NO_PARTS: Buffer[] = [];
+
 /**
  * One connection's compression state. zlib streams exist only while they are needed: they are
  * created on the first compressed message, and released after each message when context takeover
@@ -34,11 +38,13 @@ type InflateCallback = (error: ProtocolErrorCode | null, message: Buffer | undef
 export class Deflater {
   private deflate: DeflateRaw | null = null;
   private inflate: InflateRaw | null = null;
-  private queue: SendItem[] = [];
+  /** NO_ITEMS while nothing waits: an idle connection holds no array. */
+  private queue: SendItem[] = NO_ITEMS;
   private queueHead = 0;
   /** Uncompressed bytes waiting in the queue (counted as buffered for backpressure). */
   pendingBytes = 0;
-  private parts: Buffer[] = [];
+  /** Inflated pieces of the message being received; NO_PARTS between messages. */
+  private parts: Buffer[] = NO_PARTS;
   private inflatedLength = 0;
   private compressedLength = 0;
   private finishJob: ((error: ProtocolErrorCode | null) => void) | null = null;
@@ -64,6 +70,7 @@ export class Deflater {
       return;
     }
     const frame = compress ? null : (plain ?? encodeFrame(opcode, payload));
+    if (this.queue === NO_ITEMS) this.queue = [];
     this.queue.push({ opcode, payload, frame, shared, started: false });
     this.pendingBytes += payload.length;
     shared?.wait(this);
@@ -88,7 +95,7 @@ export class Deflater {
       this.owner.writeDataFrame(item.frame, item.payload.length);
     }
     if (this.queueHead > 0) {
-      this.queue = [];
+      this.queue = NO_ITEMS;
       this.queueHead = 0;
     }
     if (!this.destroyed) this.owner.sendQueueIdle();
@@ -165,6 +172,7 @@ export class Deflater {
       const onData = (chunk: Buffer): void => {
         this.inflatedLength += chunk.length;
         if (this.inflatedLength > maxSize) return finish('WS_ERR_MESSAGE_TOO_BIG');
+        if (this.parts === NO_PARTS) this.parts = [];
         this.parts.push(chunk);
       };
       const onError = (): void => finish('WS_ERR_INVALID_COMPRESSED_DATA');
@@ -202,7 +210,7 @@ export class Deflater {
   }
 
   private resetMessage(): void {
-    this.parts = [];
+    this.parts = NO_PARTS;
     this.inflatedLength = 0;
     this.compressedLength = 0;
   }
@@ -228,7 +236,7 @@ export class Deflater {
     this.destroyed = true;
     const finish = this.finishJob;
     this.finishJob = null;
-    this.queue = [];
+    this.queue = NO_ITEMS;
     this.queueHead = 0;
     this.pendingBytes = 0;
     this.resetMessage();

@@ -1,6 +1,6 @@
 // Admission of an upgrade: path -> handshake -> origin -> connection limit -> client limits -> protocol -> verifyClient -> accept.
 import type { RouteMatch } from '../../core/router.js';
-import { negotiateDeflate } from '../../protocol/extensions.js';
+import { negotiateDeflate, type DeflateAgreement } from '../../protocol/extensions.js';
 import { RECOVERY_PROTOCOL } from '../recovery/wire.js';
 import { parseProtocolList, requestTargetPath } from '../../protocol/handshake.js';
 import { Connection } from '../connection/connection.js';
@@ -36,7 +36,10 @@ function findRoute(hub: WebSocketHub, path: string): RouteMatch<WSHandler> | nul
 
 /** Picks the subprotocol: undefined for none, false for a malformed offer. */
 function chooseProtocol(hub: WebSocketHub, request: UpgradeRequest): string | undefined | false {
-  const offered = parseProtocolList(request.headers['sec-websocket-protocol']);
+  const header = request.headers['sec-websocket-protocol'];
+  // No offer, no subprotocol (recovery included): the common case parses nothing.
+  if (header === undefined) return undefined;
+  const offered = parseProtocolList(header);
   if (offered === undefined) return false;
   // A client that speaks recovery gets it when the option is on, whatever the app's own protocols.
   if (hub.recovery !== undefined && offered?.includes(RECOVERY_PROTOCOL)) return RECOVERY_PROTOCOL;
@@ -107,10 +110,12 @@ export function accept(
   if (hub.closing) return refuse(hub, responder, 'closing', 'WS_REFUSE_SHUTTING_DOWN');
   // RFC 7692 5: accept the first acceptable permessage-deflate offer; anything else is declined.
   const deflate = hub.deflate;
-  const agreed =
-    deflate === undefined
-      ? undefined
-      : negotiateDeflate(request.headers['sec-websocket-extensions'], deflate.settings);
+  let agreed: DeflateAgreement | undefined;
+  if (deflate !== undefined) {
+    const negotiated = negotiateDeflate(request.headers['sec-websocket-extensions'], deflate.settings);
+    // Connections with the same terms share one agreement object (idle memory).
+    if (negotiated !== undefined) agreed = deflate.shared(negotiated);
+  }
   const transport = responder.accept(protocol, agreed?.header);
   if (transport === null) return;
   const connection = new Connection(transport, hub, {

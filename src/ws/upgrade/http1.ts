@@ -9,15 +9,24 @@ import type { RouteMatch } from '../../core/router.js';
 import type { WebSocketHub } from '../hub.js';
 import type { WSContext, WSHandler } from '../types.js';
 import { admit } from './admit.js';
-import type { UpgradeResponder } from './request.js';
+import type { HandshakeVerdict, UpgradeResponder } from './request.js';
 
 function ignoreError(): void {}
+
+const HANDSHAKE_OK: HandshakeVerdict = { ok: true };
 
 /** Bytes a client may send after its handshake while verifyClient runs; past this it is dropped. */
 const PENDING_READ_LIMIT = 64 * 1024;
 
+/** The listeners of an upgrade waiting for verifyClient (made only then). */
+interface EarlyWatch {
+  close: () => void;
+  data: (chunk: Buffer) => void;
+  end: () => void;
+}
+
 class Http1Responder implements UpgradeResponder {
-  private abortListener: (() => void) | undefined;
+  private watch: EarlyWatch | undefined;
   private early: Buffer[] | null = null;
   private earlyBytes = 0;
 
@@ -25,25 +34,23 @@ class Http1Responder implements UpgradeResponder {
     private readonly socket: Duplex,
     private firstBytes: Buffer,
     private readonly key: string
-  ) {
-    // A reset while verifyClient runs must not become an uncaught 'error'.
-    socket.on('error', ignoreError);
-  }
+  ) {}
 
   get head(): Buffer {
     return this.firstBytes;
   }
 
   private settle(): void {
-    const listener = this.abortListener;
-    if (listener === undefined) return;
-    this.abortListener = undefined;
+    const watch = this.watch;
+    if (watch === undefined) return;
+    this.watch = undefined;
     // The listeners hold the pending upgrade (and its request): they must not stay on a long-lived socket.
     const socket = this.socket;
     socket.pause();
-    socket.removeListener('data', this.onEarlyData);
-    socket.removeListener('end', this.onEarlyEnd);
-    socket.removeListener('close', listener);
+    socket.removeListener('data', watch.data);
+    socket.removeListener('end', watch.end);
+    socket.removeListener('close', watch.close);
+    socket.removeListener('error', ignoreError);
     if (this.early !== null) this.firstBytes = Buffer.concat([this.firstBytes, ...this.early]);
     this.early = null;
   }
@@ -57,7 +64,6 @@ class Http1Responder implements UpgradeResponder {
     this.settle();
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) return null;
-    socket.removeListener('error', ignoreError);
     socket.write(switchingProtocolsResponse(this.key, protocol, extensions));
     return new SocketTransport(socket as Socket);
   }
@@ -67,10 +73,17 @@ class Http1Responder implements UpgradeResponder {
    * client sends early (frames may follow the handshake at once) is kept for the connection.
    */
   onAbort(listener: () => void): void {
-    this.abortListener = listener;
     const socket = this.socket;
-    socket.on('data', this.onEarlyData);
-    socket.once('end', this.onEarlyEnd);
+    const watch: EarlyWatch = (this.watch = {
+      close: listener,
+      data: chunk => this.earlyData(chunk),
+      // The client gave up (FIN): nothing will be answered, so the socket goes and 'close' frees the slot.
+      end: () => void socket.destroy(),
+    });
+    // A reset while verifyClient runs must not become an uncaught 'error'.
+    socket.on('error', ignoreError);
+    socket.on('data', watch.data);
+    socket.once('end', watch.end);
     socket.once('close', listener);
     socket.resume();
   }
@@ -81,16 +94,11 @@ class Http1Responder implements UpgradeResponder {
     else this.socket.once('close', listener);
   }
 
-  /** The client gave up (FIN): nothing will be answered, so the socket goes and 'close' frees the slot. */
-  private readonly onEarlyEnd = (): void => {
-    this.socket.destroy();
-  };
-
-  private readonly onEarlyData = (chunk: Buffer): void => {
+  private earlyData(chunk: Buffer): void {
     (this.early ??= []).push(chunk);
     this.earlyBytes += chunk.length;
     if (this.earlyBytes > PENDING_READ_LIMIT) this.socket.destroy();
-  };
+  }
 }
 
 /**
@@ -107,9 +115,9 @@ export function handleUpgrade(
 ): boolean {
   if (!isWebSocketUpgrade(req.headers)) return false;
   const check = checkHandshake(req.method, req.httpVersion, req.headers);
-  const handshake = check.ok
-    ? { ok: true as const }
-    : { ok: false as const, status: check.status, reason: check.reason, headers: check.headers };
+  const handshake: HandshakeVerdict = check.ok
+    ? HANDSHAKE_OK
+    : { ok: false, status: check.status, reason: check.reason, headers: check.headers };
   admit(
     hub,
     { req, url: req.url ?? '/', headers: req.headers, handshake, route, ctx },
