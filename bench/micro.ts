@@ -8,6 +8,13 @@ import { Utf8StreamValidator, isValidUtf8 } from '../src/protocol/utf8.js';
 import { clientFrame } from '../test/support/frames.js';
 import { checkHandshake, switchingProtocolsResponse } from '../src/protocol/handshake.js';
 import { parseUpgradeHead } from './prototypes/upgrade-front.js';
+import type { IncomingMessage } from 'node:http';
+import { contextClassFor, type ResponseSource } from '../src/core/context.js';
+import { Router } from '../src/core/router.js';
+import { NONE } from '../src/core/routes.js';
+import type { Application } from '../src/core/types.js';
+import { negotiateDeflate } from '../src/protocol/extensions.js';
+import { DeflateContext } from '../src/ws/deflate/context.js';
 
 let sinkCount = 0;
 const sink: FrameSink = {
@@ -182,6 +189,49 @@ results.push(
   results.push(
     measure('upgrade head parse (bench/prototypes fast path)', 1, head.length, () => {
       sinkCount += parseUpgradeHead(head)?.end ?? 0;
+    })
+  );
+}
+
+{
+  // What the app chain adds to a handshake before the plugin's admission (issue 12's regression): the
+  // context of an upgrade (its response made lazily, never here) and the match of its app.ws() route.
+  const Context = contextClassFor();
+  const routes = new Router<true>().add('/chat/:room', true);
+  const resolve = (_method: string, path: string) => routes.find(path) ?? NONE;
+  const req = {
+    url: '/chat/lobby?token=t',
+    method: 'GET',
+    headers: { host: 'x', upgrade: 'websocket' },
+  } as unknown as IncomingMessage;
+  const app = {} as Application;
+  const source: ResponseSource = {
+    get res(): never {
+      throw new Error('an upgrade that nothing answers over HTTP makes no response');
+    },
+  };
+  results.push(
+    measure('upgrade context + app.ws route match (no middleware)', 1, 0, () => {
+      const ctx = new Context(app, req, source, false, resolve);
+      sinkCount += ctx.currentRoute() === NONE ? 0 : 1;
+    })
+  );
+  // permessage-deflate terms per handshake: negotiation, then the agreement shared by equal terms.
+  const deflate = new DeflateContext({
+    threshold: 1024,
+    level: 1,
+    memLevel: 8,
+    concurrencyLimit: 10,
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: false,
+    serverMaxWindowBits: undefined,
+    clientMaxWindowBits: undefined,
+  });
+  const offer = 'permessage-deflate; client_max_window_bits';
+  results.push(
+    measure('permessage-deflate negotiation + shared agreement', 1, 0, () => {
+      const agreed = negotiateDeflate(offer, deflate.settings);
+      if (agreed !== undefined) sinkCount += deflate.shared(agreed).header.length;
     })
   );
 }

@@ -181,6 +181,33 @@ void describe('perMessageDeflate: memory and concurrency', () => {
     }
   });
 
+  it('connections with the same terms share one agreement object; other terms get their own', async () => {
+    const server = await startEcho({ perMessageDeflate: { threshold: 0 } });
+    try {
+      const same = await Promise.all([1, 2, 3].map(() => Client.open(server.url())));
+      const narrow = await Client.open(server.url(), { perMessageDeflate: { serverMaxWindowBits: 10 } });
+      const conns = serverSide(server);
+      assert.equal(conns.length, 4);
+      const wide = conns.filter(c => c.deflater?.params.serverWindowBits === 15);
+      const ten = conns.filter(c => c.deflater?.params.serverWindowBits === 10);
+      assert.equal(wide.length, 3);
+      assert.equal(ten.length, 1);
+      // One params object (and one header string) for the three, not one each: idle memory per connection.
+      assert.equal(new Set(wide.map(c => c.deflater?.params)).size, 1);
+      assert.notEqual(ten[0].deflater?.params, wide[0].deflater?.params);
+      assert.equal(ten[0].extensions, 'permessage-deflate; server_max_window_bits=10');
+      assert.equal(narrow.headers['sec-websocket-extensions'], ten[0].extensions);
+      // Sharing the terms shares no state: each still compresses with its own context.
+      for (const [i, c] of [...same, narrow].entries()) {
+        c.ws.send(big(50, `m${i}`));
+        assert.equal(await c.next(), big(50, `m${i}`));
+      }
+      await Promise.all([...same, narrow].map(c => c.close()));
+    } finally {
+      await server.close();
+    }
+  });
+
   it('context takeover keeps the streams between messages (that is the context)', async () => {
     const server = await startEcho({ perMessageDeflate: { threshold: 0 } });
     try {
