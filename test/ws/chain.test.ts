@@ -6,7 +6,7 @@ import type { Context, Middleware } from '../../src/index.js';
 import { request } from '../core/helpers.js';
 import { within } from '../interop/session.js';
 import { EARLY_DATA_LIMIT } from '../../src/core/upgrade.js';
-import { RawClient, handshake, open, rawUpgrade, startsApps, until } from './helpers.js';
+import { RawClient, clientFrame, handshake, open, rawUpgrade, startsApps, until } from './helpers.js';
 
 const start = startsApps();
 
@@ -112,6 +112,43 @@ describe('app.use runs for upgrade requests', () => {
     assert.equal(reply.status, 307);
     assert.match(reply.text, /\r\nLocation: \/ws2/i);
     await within(reply.client.closed, 'the server closing the socket');
+  });
+});
+
+describe('what an upgrade builds (issue 12: only what it uses)', () => {
+  it('a middleware that touches ctx.res and calls next() at once: 101 without its header, early frames kept', async () => {
+    const r = await start({ heartbeatMs: 0 }, app => {
+      app.use((ctx, next) => {
+        // The response is made here, on the upgrade socket; the protocol takes the socket right after.
+        ctx.res.setHeader('X-Not-On-The-101', 'yes');
+        return next();
+      });
+      app.ws('/', socket => socket.onMessage(data => socket.send(`echo ${String(data)}`)));
+    });
+    const { client, status, text } = await rawUpgrade(r.port, '/', {}, clientFrame(0x1, 'early bird'));
+    assert.equal(status, 101);
+    assert.doesNotMatch(text, /X-Not-On-The-101/i);
+    const frame = await client.frame();
+    assert.equal(frame?.payload.toString(), 'echo early bird');
+    client.destroy();
+  });
+
+  it('a middleware that awaits before next(): the socket is watched meanwhile, frames sent early are kept', async () => {
+    const r = await start({ heartbeatMs: 0 }, app => {
+      app.use(async (_ctx, next) => {
+        await new Promise(resolve => setTimeout(resolve, 50));
+        await next();
+      });
+      app.ws('/', socket => socket.onMessage(data => socket.send(`echo ${String(data)}`)));
+    });
+    const client = await RawClient.connect(r.port);
+    client.write(Buffer.from(handshake('/'), 'latin1'));
+    // Sent while the middleware waits (RFC 6455 4.1 says wait; a little slack is allowed).
+    client.write(clientFrame(0x1, 'while waiting'));
+    const { status } = await client.head();
+    assert.equal(status, 101);
+    assert.equal((await client.frame())?.payload.toString(), 'echo while waiting');
+    client.destroy();
   });
 });
 
