@@ -44,7 +44,9 @@ export type RoomEvent =
       room: string;
       type: 'unrecoverable';
       /** `epoch`: the room's history was lost; `window`: too old or too many missed; `unavailable`: the
-       * server could not read history; `gap`: the client itself saw an offset jump. */
+       * server could not read or write history (Redis away; messages may be missing); `gap`: messages
+       * are missing that nobody has any more (seen by the server's live feed, or by the client itself
+       * as an offset jump). */
       reason: 'epoch' | 'window' | 'unavailable' | 'gap';
       position: StreamPosition;
     };
@@ -312,7 +314,8 @@ export class NextrushClient {
       case 'unrecoverable': {
         this.positions_.set(h.r, position);
         this.resuming.delete(h.r);
-        const reason = h.reason === 'window' || h.reason === 'unavailable' ? h.reason : 'epoch';
+        const reason =
+          h.reason === 'window' || h.reason === 'unavailable' || h.reason === 'gap' ? h.reason : 'epoch';
         return this.emitRoom({ room: h.r, type: 'unrecoverable', reason, position });
       }
     }

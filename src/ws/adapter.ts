@@ -1,4 +1,6 @@
 // The contract between the WebSocket plugin and a broadcast adapter (in-process, Redis, node:cluster).
+import type { HistoryLimits } from './recovery/history.js';
+import type { SharedHistory } from './recovery/shared.js';
 
 /** A message as the application broadcasts it: text is a string, binary a Buffer. */
 export type BroadcastData = string | Buffer;
@@ -21,6 +23,13 @@ export interface AdapterHost {
   localStats(): NodeStats;
   /** Structured log line (visible when the plugin's `debug` is on; errors are always printed). */
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void;
+  /**
+   * A room broadcast recorded in the shared history (recovery across nodes), at its position. Every
+   * node, the publisher included, gets these in the store's order.
+   */
+  deliverSequenced?(room: string, epoch: string, offset: number, payload: Buffer, text: boolean): void;
+  /** The transport went down (false), or is back with its subscriptions restored (true). */
+  transportChanged?(connected: boolean): void;
 }
 
 /** One node's connections and rooms, as `clusterStats()` reports it. */
@@ -83,6 +92,11 @@ export interface BroadcastAdapter {
   stats(): AdapterStats;
   /** Connections and rooms over every node (a single-node adapter answers with its own). */
   clusterStats(): Promise<ClusterStats>;
+  /**
+   * A room history every node can read, for `recovery` across nodes; called once, before `attach`.
+   * An adapter without it (other than the local one) makes the plugin refuse the `recovery` option.
+   */
+  history?(limits: HistoryLimits): SharedHistory;
 }
 
 /** The default: one process, no transport, no extra cost. */

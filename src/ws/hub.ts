@@ -23,7 +23,9 @@ import { MessageRate } from './limits/message-rate.js';
 import type { LimitStats } from './limits/types.js';
 import { createLogger, type Logger } from './log.js';
 import type { PluginSettings } from './options.js';
+import type { HistoryLimits } from './recovery/history.js';
 import { Recovery, speaksRecovery } from './recovery/recovery.js';
+import { SharedRecovery } from './recovery/shared-recovery.js';
 import { RoomRegistry } from './rooms.js';
 import type { RefusalReason, WebSocketStats, WSHandler, WSMiddleware } from './types.js';
 
@@ -55,7 +57,8 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   readonly messageRate: MessageRate | undefined;
   /** The `clientLimits` check of the upgrade path, when the option is on. */
   readonly clientGate: ClientGate | undefined;
-  readonly recovery: Recovery<Connection> | undefined;
+  /** Recovery with the history in memory (LocalAdapter) or shared through the adapter (Redis). */
+  readonly recovery: Recovery<Connection> | SharedRecovery<Connection> | undefined;
   readonly refused: Record<RefusalReason, number> = {
     path: 0,
     handshake: 0,
@@ -85,19 +88,18 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     this.messageRate = options.messageRate && new MessageRate(options.messageRate, this.log);
     this.clientGate = options.clientLimits && new ClientGate(options.clientLimits, this.log);
     this.adapter = options.adapter ?? new LocalAdapter();
-    if (options.recovery !== undefined && this.adapter.name !== 'local') {
-      throw wsError(
-        'WS_ERR_INVALID_OPTION',
-        `recovery is not supported with the ${this.adapter.name} adapter yet`
-      );
-    }
-    const recovery =
-      options.recovery &&
-      new Recovery<Connection>(options.recovery, (peer, text, body) => this.sendTo(peer, text, body));
+    const recovery = options.recovery && this.createRecovery(options.recovery);
     this.recovery = recovery;
+    const shared = recovery instanceof SharedRecovery ? recovery : undefined;
     this.rooms = new RoomRegistry<Connection>({
-      created: room => this.adapter.roomCreated(room),
-      deleted: room => this.adapter.roomDeleted(room),
+      created: room => {
+        this.adapter.roomCreated(room);
+        shared?.roomCreated(room);
+      },
+      deleted: room => {
+        this.adapter.roomDeleted(room);
+        shared?.roomDeleted(room);
+      },
       broadcast: (room, data) => this.broadcast(data, room),
       resolve: connectionOf,
       ...(recovery && {
@@ -105,7 +107,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
           if (speaksRecovery(member)) recovery.joined(member, room);
         },
         left: (member: Connection, room: string) => {
-          if (speaksRecovery(member) && member.state === State.Open) recovery.left(member, room);
+          if (speaksRecovery(member)) recovery.left(member, room, member.state === State.Open);
         },
       }),
     });
@@ -113,6 +115,24 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     this.heartbeat = new Heartbeat(this.connections, options.heartbeatMs, options.pongTimeoutMs);
     this.clock = this.heartbeat;
     this.adapter.attach(this);
+  }
+
+  /** The history in memory with the LocalAdapter, in the adapter's shared store otherwise (Redis). */
+  private createRecovery(limits: HistoryLimits): Recovery<Connection> | SharedRecovery<Connection> {
+    const send = (peer: Connection, text: boolean, body: Buffer | string) => this.sendTo(peer, text, body);
+    if (this.adapter.name === 'local') return new Recovery<Connection>(limits, send);
+    if (this.adapter.history === undefined) {
+      throw wsError(
+        'WS_ERR_INVALID_OPTION',
+        `recovery is not supported with the ${this.adapter.name} adapter (it has no shared history; use RedisAdapter)`
+      );
+    }
+    return new SharedRecovery<Connection>(limits, this.adapter.history(limits), {
+      members: room => this.rooms.members(room),
+      deliver: (targets, data, text) => this.deliverTo(targets, data, text),
+      send,
+      log: this.log,
+    });
   }
 
   /** Connections that count against maxConnections: PENDING, OPEN and CLOSING ones. */
@@ -150,6 +170,9 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     if (typeof data !== 'string' && !Buffer.isBuffer(data)) {
       throw wsError('WS_ERR_INVALID_ARGUMENT', 'wsBroadcast(): data must be a string or a Buffer');
     }
+    // Recovery over Redis: the store numbers the message and every node (this one too) delivers it.
+    if (room !== undefined && this.recovery instanceof SharedRecovery)
+      return this.recovery.broadcast(room, data);
     const delivered = this.deliver(data, typeof data === 'string', room);
     this.adapter.publish(data, room);
     return delivered;
@@ -158,6 +181,16 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
   /** A message from another node: text arrives as the sender's UTF-8 bytes and is framed as it is. */
   deliverRemote(payload: Buffer, text: boolean, room?: string): number {
     return this.deliver(payload, text, room);
+  }
+
+  /** A recorded room message from the shared history, in the store's order (recovery over Redis). */
+  deliverSequenced(room: string, epoch: string, offset: number, payload: Buffer, text: boolean): void {
+    if (this.recovery instanceof SharedRecovery) this.recovery.live(room, { epoch, offset }, payload, text);
+  }
+
+  /** The adapter's transport went down or came back. */
+  transportChanged(connected: boolean): void {
+    if (this.recovery instanceof SharedRecovery) this.recovery.transportChanged(connected);
   }
 
   /**
@@ -171,6 +204,7 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
     const recovery = this.recovery;
     if (recovery !== undefined) {
       // Recorded even with no member here: the members that matter are the ones who are away.
+      // With a shared history the store recorded it already (record() is then undefined).
       const body = room === undefined ? undefined : recovery.record(room, data, text);
       if (targets === undefined || targets.size === 0) return 0;
       const [plain, wrapped] = partition(targets);

@@ -174,18 +174,28 @@ export interface RecoveryOptions {
 
 /** Recovery counters and history memory (present when the option is on). */
 export interface RecoveryStats {
-  /** Rooms with a history. */
+  /**
+   * Where the history lives: `memory` (LocalAdapter: this process) or `redis` (RedisAdapter: Redis
+   * Streams, shared by every node; `messages` and `bytes` are then 0, as this process holds none).
+   */
+  store: 'memory' | 'redis';
+  /** Rooms with a history (with Redis: rooms this node follows, i.e. with local members). */
   rooms: number;
-  /** Messages held over all rooms. */
+  /** Messages held in this process over all rooms. */
   messages: number;
-  /** Bytes held: message bodies plus a fixed per-entry overhead estimate. */
+  /** Bytes held in this process: message bodies plus a fixed per-entry overhead estimate. */
   bytes: number;
   /** Messages replayed to reconnecting clients. */
   replayed: number;
   /** Rooms a reconnecting client got back in full (including those with nothing missed). */
   recovered: number;
-  /** Rooms a reconnecting client could not get back (window passed, history lost). */
+  /**
+   * Times a recovery client was told a room's stream is not recoverable (window passed, history lost,
+   * a gap that could not be filled, the shared store unavailable).
+   */
   unrecoverable: number;
+  /** Room broadcasts that could not be recorded (Redis unavailable): delivered on this node only. */
+  unrecorded?: number;
 }
 
 /** Tuning of permessage-deflate (RFC 7692) when `perMessageDeflate` is an object. */

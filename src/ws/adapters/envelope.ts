@@ -18,6 +18,11 @@ export const Kind = {
   Binary: 2,
   StatsRequest: 3,
   StatsReply: 4,
+  /**
+   * A room broadcast recorded in the room's history (recovery over Redis). The payload is built by the
+   * append script: `1` (text) or `2` (binary), then `<epoch> <offset>\n` in ASCII, then the message bytes.
+   */
+  Sequenced: 5,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -62,7 +67,7 @@ export function encode(
 export function decode(buf: Buffer): Envelope | undefined {
   if (buf.length < 5 || buf[0] !== VERSION) return undefined;
   const kind = buf[1] as Kind;
-  if (kind < Kind.Text || kind > Kind.StatsReply) return undefined;
+  if (kind < Kind.Text || kind > Kind.Sequenced) return undefined;
   const idBytes = buf[2];
   if (idBytes === 0 || buf.length < 5 + idBytes) return undefined;
   const nodeId = buf.toString('utf8', 3, 3 + idBytes);
@@ -77,4 +82,27 @@ export function decode(buf: Buffer): Envelope | undefined {
     at = end;
   }
   return { kind, nodeId, room, payload: buf.subarray(at) };
+}
+
+/** A sequenced room message: its stream position and the message bytes. */
+export interface Sequenced {
+  epoch: string;
+  offset: number;
+  text: boolean;
+  data: Buffer;
+}
+
+/** Reads a `Kind.Sequenced` payload; undefined when it is malformed. */
+export function decodeSequenced(payload: Buffer): Sequenced | undefined {
+  const nl = payload.indexOf(0x0a);
+  const sp = payload.indexOf(0x20);
+  if (nl === -1 || sp < 2 || sp > nl || (payload[0] !== 0x31 && payload[0] !== 0x32)) return undefined;
+  const offset = Number(payload.toString('latin1', sp + 1, nl));
+  if (!Number.isSafeInteger(offset) || offset < 1) return undefined;
+  return {
+    epoch: payload.toString('latin1', 1, sp),
+    offset,
+    text: payload[0] === 0x31,
+    data: payload.subarray(nl + 1),
+  };
 }

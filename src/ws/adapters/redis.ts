@@ -8,7 +8,9 @@ import type {
   ClusterStats,
   NodeStats,
 } from '../adapter.js';
-import { decode, encode, encodeBroadcast, Kind } from './envelope.js';
+import type { HistoryLimits } from '../recovery/history.js';
+import { decode, decodeSequenced, encode, encodeBroadcast, Kind } from './envelope.js';
+import { RedisHistory } from './redis-history.js';
 import { AdapterMeter, errorMessage, sumStats } from './stats.js';
 import type { Envelope } from './envelope.js';
 
@@ -31,6 +33,14 @@ export interface NodeRedisClientLike {
   subscribe(channels: string[], listener: BufferListener, bufferMode: true): Promise<unknown>;
   /** UNSUBSCRIBE from `channels`. */
   unsubscribe(channels: string[], listener: BufferListener, bufferMode: true): Promise<unknown>;
+  /**
+   * Any command (recovery: EVALSHA, SCRIPT LOAD on the `pub` connection); the adapter asks for bulk
+   * replies as Buffers with `typeMapping` (node-redis v5).
+   */
+  sendCommand(
+    args: readonly (string | Buffer)[],
+    options?: { typeMapping?: Record<number, unknown> }
+  ): Promise<unknown>;
   /** Listens to client events (`ready`, `error`). */
   on(event: string, listener: EventListener): unknown;
   /** Removes a listener added with `on`. */
@@ -47,6 +57,8 @@ export interface IoRedisClientLike {
   subscribe(...channels: string[]): Promise<unknown>;
   /** UNSUBSCRIBE from `channels`. */
   unsubscribe(...channels: string[]): Promise<unknown>;
+  /** Any command with bulk replies as Buffers (recovery: EVALSHA, SCRIPT LOAD on the `pub` connection). */
+  callBuffer(command: string, ...args: (string | Buffer)[]): Promise<unknown>;
   /** Listens to client events (`ready`, `error`, `messageBuffer`). */
   on(event: string, listener: EventListener): unknown;
   /** Removes a listener added with `on`. */
@@ -76,9 +88,17 @@ interface Connection {
   publish(channel: string, message: Buffer): Promise<number>;
   subscribe(channels: string[]): Promise<unknown>;
   unsubscribe(channels: string[]): Promise<unknown>;
-  /** Subscribes to client events; returns the function that removes the listeners again. */
-  watch(onReady: () => void, onError: (err: unknown) => void): () => void;
+  /** Any command; bulk replies as Buffers. */
+  command(args: (string | Buffer)[]): Promise<unknown>;
+  /**
+   * Subscribes to client events; returns the function that removes the listeners again. `onDown`
+   * hears the connection closing or reconnecting.
+   */
+  watch(onReady: () => void, onError: (err: unknown) => void, onDown: () => void): () => void;
 }
+
+/** node-redis RESP type id of bulk strings: mapped to Buffer so binary history survives. */
+const BLOB_STRING = 36;
 
 function isIoRedis(client: RedisClientLike): client is IoRedisClientLike {
   return typeof (client as Partial<IoRedisClientLike>).status === 'string';
@@ -96,19 +116,18 @@ function wrap(client: RedisClientLike, onMessage: (message: Buffer) => void): Co
       publish: async (ch, msg) => Number(await client.publish(ch, msg)),
       subscribe: chs => client.subscribe(...chs),
       unsubscribe: chs => client.unsubscribe(...chs),
-      watch(onReady, onError) {
+      command: ([name, ...args]) => client.callBuffer(name as string, ...args),
+      watch(onReady, onError, onDown) {
         // ioredis has one message event per connection for every channel; ours are told apart by
         // the envelope, foreign messages fail to decode and are dropped.
-        const offMessage = listen(client, 'messageBuffer', (_channel: Buffer, message: Buffer) =>
-          onMessage(message)
-        );
-        const offReady = listen(client, 'ready', onReady);
-        const offError = listen(client, 'error', onError);
-        return () => {
-          offMessage();
-          offReady();
-          offError();
-        };
+        const offs = [
+          listen(client, 'messageBuffer', (_channel: Buffer, message: Buffer) => onMessage(message)),
+          listen(client, 'ready', onReady),
+          listen(client, 'error', onError),
+          listen(client, 'close', onDown),
+          listen(client, 'reconnecting', onDown),
+        ];
+        return () => offs.forEach(off => off());
       },
     };
   }
@@ -119,13 +138,15 @@ function wrap(client: RedisClientLike, onMessage: (message: Buffer) => void): Co
     publish: async (ch, msg) => Number(await client.publish(ch, msg)),
     subscribe: chs => client.subscribe(chs, listener, true),
     unsubscribe: chs => client.unsubscribe(chs, listener, true),
-    watch(onReady, onError) {
-      const offReady = listen(client, 'ready', onReady);
-      const offError = listen(client, 'error', onError);
-      return () => {
-        offReady();
-        offError();
-      };
+    command: args => client.sendCommand(args, { typeMapping: { [BLOB_STRING]: Buffer } }),
+    watch(onReady, onError, onDown) {
+      const offs = [
+        listen(client, 'ready', onReady),
+        listen(client, 'error', onError),
+        listen(client, 'end', onDown),
+        listen(client, 'reconnecting', onDown),
+      ];
+      return () => offs.forEach(off => off());
     },
   };
 }
@@ -171,6 +192,12 @@ export class RedisAdapter implements BroadcastAdapter {
   private requestSeq = 0;
   private readonly meter: AdapterMeter;
   private closed = false;
+  /** Room history in Redis Streams, when the plugin's `recovery` is on. */
+  private recorder: RedisHistory | undefined;
+  /** Room -> its channel's SUBSCRIBE, answered or not (recovery waits for it before reading positions). */
+  private readonly subscriptions = new Map<string, Promise<void>>();
+  /** The host was told the transport is down and not yet that it is back. */
+  private down = false;
 
   constructor(options: RedisAdapterOptions) {
     if (options.pub === options.sub) {
@@ -196,24 +223,59 @@ export class RedisAdapter implements BroadcastAdapter {
     this.host = host;
     this.meter.host = host;
     // Our error listeners also keep an unhandled client 'error' event from crashing the process.
+    const onDown = () => this.onDown();
     this.unwatch.push(
       this.pub.watch(
         () => this.onReady(),
-        err => this.fail(err, 'redis (pub)')
+        err => {
+          this.fail(err, 'redis (pub)');
+          onDown();
+        },
+        onDown
       ),
       this.sub.watch(
         () => {
           this.resubscribe();
           this.onReady();
         },
-        err => this.fail(err, 'redis (sub)')
+        err => {
+          this.fail(err, 'redis (sub)');
+          onDown();
+        },
+        onDown
       )
     );
     this.channels.add(this.globalChannel());
     this.channels.add(this.controlChannel());
     this.channels.add(this.nodeChannel(this.nodeId));
     for (const room of host.localRooms()) this.channels.add(this.roomChannel(room));
-    this.track(this.sub.subscribe([...this.channels]), 'subscribe');
+    void this.track(this.sub.subscribe([...this.channels]), 'subscribe');
+    this.recorder?.warm();
+  }
+
+  /**
+   * Room history in Redis Streams for `recovery` (the plugin calls this once, before `attach`). Room
+   * broadcasts then go through a Lua script that records, numbers and publishes them; see
+   * docs/recovery.md for the keys and the trimming.
+   */
+  history(limits: HistoryLimits): RedisHistory {
+    if (this.recorder) throw new Error('RedisAdapter history is already in use');
+    this.recorder = new RedisHistory(
+      {
+        ready: () => !this.closed && this.pub.ready(),
+        command: args => this.pub.command(args),
+        subscribed: room => this.subscriptions.get(room) ?? Promise.resolve(),
+        roomChannel: room => this.roomChannel(room),
+        head: room => encode(Kind.Sequenced, this.nodeId, room, ''),
+        key: (kind, room) => `${this.prefix}:${kind}:${room}`,
+        appended: err => {
+          if (err === undefined) this.meter.published++;
+          else this.fail(err, 'history append');
+        },
+      },
+      limits
+    );
+    return this.recorder;
   }
 
   publish(data: BroadcastData, room?: string): void {
@@ -232,13 +294,14 @@ export class RedisAdapter implements BroadcastAdapter {
     const channel = this.roomChannel(room);
     if (this.closed || this.channels.has(channel)) return;
     this.channels.add(channel);
-    this.track(this.sub.subscribe([channel]), 'subscribe');
+    this.subscriptions.set(room, this.track(this.sub.subscribe([channel]), 'subscribe'));
   }
 
   roomDeleted(room: string): void {
     const channel = this.roomChannel(room);
     if (this.closed || !this.channels.delete(channel)) return;
-    this.track(this.sub.unsubscribe([channel]), 'unsubscribe');
+    this.subscriptions.delete(room);
+    void this.track(this.sub.unsubscribe([channel]), 'unsubscribe');
   }
 
   /**
@@ -331,8 +394,11 @@ export class RedisAdapter implements BroadcastAdapter {
 
   private onMessage(buf: Buffer): void {
     const env = decode(buf);
+    if (!env || this.closed) return;
+    // A recorded room message reaches every node, this one too: local delivery waits for Redis' order.
+    if (env.kind === Kind.Sequenced) return this.onSequenced(env);
     // Our own messages come back on channels we share; dropping only those keeps others' order intact.
-    if (!env || env.nodeId === this.nodeId || this.closed) return;
+    if (env.nodeId === this.nodeId) return;
     try {
       this.dispatch(env);
     } catch (err) {
@@ -368,23 +434,52 @@ export class RedisAdapter implements BroadcastAdapter {
     }
   }
 
+  private onSequenced(env: Envelope): void {
+    const msg = decodeSequenced(env.payload);
+    if (msg === undefined || env.room === undefined) return;
+    if (env.nodeId !== this.nodeId) this.meter.received++;
+    try {
+      this.host?.deliverSequenced?.(env.room, msg.epoch, msg.offset, msg.data, msg.text);
+    } catch (err) {
+      this.host?.log('error', 'redis adapter: handling a message failed', { error: errorMessage(err) });
+    }
+  }
+
+  /** A client closed or is reconnecting: room streams may get holes until it is back. */
+  private onDown(): void {
+    this.recorder?.reset();
+    if (this.down || this.closed || (this.pub.ready() && this.sub.ready())) return;
+    this.down = true;
+    this.host?.transportChanged?.(false);
+  }
+
   /** Both clients resubscribe by themselves after a reconnect; this also repairs commands that failed. */
   private resubscribe(): void {
     if (this.closed || this.channels.size === 0) return;
-    this.track(this.sub.subscribe([...this.channels]), 'subscribe');
+    void this.track(this.sub.subscribe([...this.channels]), 'subscribe');
+    this.recorder?.warm();
   }
 
   private onReady(): void {
-    if (this.pub.ready() && this.sub.ready()) this.meter.healthy();
+    if (!this.pub.ready() || !this.sub.ready()) return;
+    this.meter.healthy();
+    if (!this.down) return;
+    // Back: once the room channels are subscribed again, recovery catches up from the streams.
+    void this.settled().then(() => {
+      if (!this.down || this.closed || !this.pub.ready() || !this.sub.ready()) return;
+      this.down = false;
+      this.host?.transportChanged?.(true);
+    });
   }
 
-  private track(p: Promise<unknown>, what: string): void {
+  private track(p: Promise<unknown>, what: string): Promise<void> {
     const tracked = p.then(
       () => {},
       (err: unknown) => this.fail(err, what)
     );
     this.pending.add(tracked);
     void tracked.finally(() => this.pending.delete(tracked));
+    return tracked;
   }
 
   private fail(err: unknown, what: string): void {

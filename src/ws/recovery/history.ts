@@ -18,7 +18,12 @@ export interface HistoryEntry {
   at: number;
 }
 
-export type UnrecoverableReason = 'epoch' | 'window' | 'unavailable';
+/**
+ * Why a stream position cannot be continued: `epoch` (history lost), `window` (too old or too many
+ * missed), `unavailable` (the shared store could not be read or written), `gap` (a node saw messages
+ * missing from its live feed that the store no longer has).
+ */
+export type UnrecoverableReason = 'epoch' | 'window' | 'unavailable' | 'gap';
 
 export type Replay =
   | { ok: true; position: StreamPosition; entries: HistoryEntry[] }

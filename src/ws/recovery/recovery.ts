@@ -16,27 +16,65 @@ export function speaksRecovery(peer: { readonly protocol: string }): boolean {
   return peer.protocol === RECOVERY_PROTOCOL;
 }
 
-export class Recovery<P extends RecoveryPeer = RecoveryPeer> {
-  readonly history: MemoryHistory;
+/** What both kinds of recovery (history in memory, history shared through the adapter) have in common. */
+export abstract class RecoveryBase<P extends RecoveryPeer = RecoveryPeer> {
   private readonly pending = new WeakMap<P, Map<string, StreamPosition>>();
-  private readonly sweeper: NodeJS.Timeout;
-  private replayed = 0;
-  private recovered = 0;
-  private unrecoverable = 0;
+  protected replayed = 0;
+  protected recovered = 0;
+  protected unrecoverable = 0;
 
   constructor(
     readonly limits: HistoryLimits,
-    private readonly send: SendBody<P>
-  ) {
-    this.history = new MemoryHistory(limits);
-    this.sweeper = setInterval(() => this.history.sweep(), Math.min(limits.windowMs, 30_000));
-    this.sweeper.unref();
-  }
+    protected readonly send: SendBody<P>
+  ) {}
 
   /** A recovery client opened: remember the positions it asked to resume from. */
   opened(peer: P): void {
     const positions = resumePositions(peer.url);
     if (positions.size > 0) this.pending.set(peer, positions);
+  }
+
+  /** `peer` left `room`; `open` says whether it can still be told so (not when its connection closed). */
+  left(peer: P, room: string, open: boolean): void {
+    if (open) this.notify(peer, { t: 'leave', r: room });
+  }
+
+  /** The body recovery members get for a message that belongs to no room. */
+  plain(data: string | Buffer): Buffer {
+    return plainBody(data);
+  }
+
+  /** Records a room broadcast here, if this kind of recovery records on delivery; returns the body. */
+  abstract record(room: string, data: string | Buffer, text: boolean): Buffer | undefined;
+  abstract stats(): RecoveryStats;
+  abstract stop(): void;
+
+  /** The position `peer` asked to resume `room` from (once; later joins of the room are new joins). */
+  protected takeResume(peer: P, room: string): StreamPosition | undefined {
+    const from = this.pending.get(peer)?.get(room);
+    if (from !== undefined) this.pending.get(peer)?.delete(room);
+    return from;
+  }
+
+  protected counters(): Pick<RecoveryStats, 'replayed' | 'recovered' | 'unrecoverable'> {
+    return { replayed: this.replayed, recovered: this.recovered, unrecoverable: this.unrecoverable };
+  }
+
+  protected notify(peer: P, notice: Notice): void {
+    this.send(peer, true, noticeBody(notice));
+  }
+}
+
+/** Recovery with the LocalAdapter: the history lives in this process. */
+export class Recovery<P extends RecoveryPeer = RecoveryPeer> extends RecoveryBase<P> {
+  readonly history: MemoryHistory;
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(limits: HistoryLimits, send: SendBody<P>) {
+    super(limits, send);
+    this.history = new MemoryHistory(limits);
+    this.sweeper = setInterval(() => this.history.sweep(), Math.min(limits.windowMs, 30_000));
+    this.sweeper.unref();
   }
 
   /**
@@ -45,13 +83,12 @@ export class Recovery<P extends RecoveryPeer = RecoveryPeer> {
    * queued before `join()` returns, so no newer live message of the room can come first.
    */
   joined(peer: P, room: string): void {
-    const from = this.pending.get(peer)?.get(room);
+    const from = this.takeResume(peer, room);
     if (from === undefined) {
       const p = this.history.position(room);
       this.notify(peer, { t: 'join', r: room, e: p.epoch, o: p.offset });
       return;
     }
-    this.pending.get(peer)?.delete(room);
     const replay = this.history.since(room, from);
     const p = replay.position;
     if (!replay.ok) {
@@ -65,34 +102,16 @@ export class Recovery<P extends RecoveryPeer = RecoveryPeer> {
     this.notify(peer, { t: 'recovered', r: room, e: p.epoch, o: p.offset, n: replay.entries.length });
   }
 
-  left(peer: P, room: string): void {
-    this.notify(peer, { t: 'leave', r: room });
-  }
-
   /** Records a room broadcast and returns the body recovery members get (header + data). */
   record(room: string, data: string | Buffer, text: boolean): Buffer {
     return this.history.append(room, text, p => roomBody(room, p, data)).body;
   }
 
-  /** The body recovery members get for a message that belongs to no room. */
-  plain(data: string | Buffer): Buffer {
-    return plainBody(data);
-  }
-
   stats(): RecoveryStats {
-    return {
-      ...this.history.stats(),
-      replayed: this.replayed,
-      recovered: this.recovered,
-      unrecoverable: this.unrecoverable,
-    };
+    return { store: 'memory', ...this.history.stats(), ...this.counters() };
   }
 
   stop(): void {
     clearInterval(this.sweeper);
-  }
-
-  private notify(peer: P, notice: Notice): void {
-    this.send(peer, true, noticeBody(notice));
   }
 }
