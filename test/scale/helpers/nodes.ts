@@ -23,10 +23,12 @@ export async function startNode(
   lib: Library,
   redisPort: number,
   name: string,
-  prefix: string
+  prefix: string,
+  /** Extra environment, e.g. RECOVERY (the plugin's recovery option as JSON). */
+  env: Record<string, string> = {}
 ): Promise<AppNode> {
   const child = fork(fixture, [], {
-    env: { ...process.env, LIB: lib, REDIS_PORT: String(redisPort), NAME: name, PREFIX: prefix },
+    env: { ...process.env, LIB: lib, REDIS_PORT: String(redisPort), NAME: name, PREFIX: prefix, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const next = (done: string) =>
