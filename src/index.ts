@@ -14,6 +14,8 @@ export type {
   NodeStats,
 } from './ws/adapter.js';
 export { LocalAdapter } from './ws/adapter.js';
+export type { HistoryLimits } from './ws/recovery/history.js';
+export type { SharedHistory, StoredEntry, StoredRead } from './ws/recovery/shared.js';
 export { RedisAdapter } from './ws/adapters/redis.js';
 export type {
   IoRedisClientLike,

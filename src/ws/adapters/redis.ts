@@ -9,6 +9,7 @@ import type {
   NodeStats,
 } from '../adapter.js';
 import type { HistoryLimits } from '../recovery/history.js';
+import type { SharedHistory } from '../recovery/shared.js';
 import { decode, decodeSequenced, encode, encodeBroadcast, Kind } from './envelope.js';
 import { RedisHistory } from './redis-history.js';
 import { AdapterMeter, errorMessage, sumStats } from './stats.js';
@@ -258,7 +259,7 @@ export class RedisAdapter implements BroadcastAdapter {
    * broadcasts then go through a Lua script that records, numbers and publishes them; see
    * docs/recovery.md for the keys and the trimming.
    */
-  history(limits: HistoryLimits): RedisHistory {
+  history(limits: HistoryLimits): SharedHistory {
     if (this.recorder) throw new Error('RedisAdapter history is already in use');
     this.recorder = new RedisHistory(
       {

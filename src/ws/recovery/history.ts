@@ -29,9 +29,13 @@ export type Replay =
   | { ok: true; position: StreamPosition; entries: HistoryEntry[] }
   | { ok: false; reason: UnrecoverableReason; position: StreamPosition };
 
+/** The resolved `recovery` option: how long and how much room history is kept. */
 export interface HistoryLimits {
+  /** Messages older than this are not replayed, ms. */
   windowMs: number;
+  /** Messages kept per room. */
   maxMessages: number;
+  /** Rooms with a history in memory (LocalAdapter only). */
   maxRooms: number;
 }
 

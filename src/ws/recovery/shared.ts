@@ -2,8 +2,11 @@
 
 /** One message as the shared history holds it. */
 export interface StoredEntry {
+  /** Its offset in the room's stream. */
   offset: number;
+  /** A text message (UTF-8 bytes in `data`) rather than binary. */
   text: boolean;
+  /** The message bytes. */
   data: Buffer;
   /** When it was appended, ms, by the store's clock. */
   at: number;
