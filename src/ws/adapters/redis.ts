@@ -199,6 +199,7 @@ export class RedisAdapter implements BroadcastAdapter {
   private readonly subscriptions = new Map<string, Promise<void>>();
   /** The host was told the transport is down and not yet that it is back. */
   private down = false;
+  private backPoll: NodeJS.Timeout | undefined;
 
   constructor(options: RedisAdapterOptions) {
     if (options.pub === options.sub) {
@@ -317,6 +318,7 @@ export class RedisAdapter implements BroadcastAdapter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.backPoll);
     for (const collector of this.collectors.values()) collector.finish();
     const channels = [...this.channels];
     this.channels.clear();
@@ -452,6 +454,18 @@ export class RedisAdapter implements BroadcastAdapter {
     if (this.down || this.closed || (this.pub.ready() && this.sub.ready())) return;
     this.down = true;
     this.host?.transportChanged?.(false);
+    // A client's 'ready' after a reconnect was not always heard (node-redis v5 `pub`, seen in the
+    // restart tests), so the way back is also polled; resubscribing twice is harmless.
+    this.backPoll ??= setInterval(() => {
+      if (this.closed || (this.pub.ready() && this.sub.ready())) {
+        clearInterval(this.backPoll);
+        this.backPoll = undefined;
+        if (this.closed) return;
+        this.resubscribe();
+        this.onReady();
+      }
+    }, 100);
+    this.backPoll.unref();
   }
 
   /** Both clients resubscribe by themselves after a reconnect; this also repairs commands that failed. */

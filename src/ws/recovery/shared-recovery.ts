@@ -136,7 +136,8 @@ export class SharedRecovery<P extends RecoveryPeer> extends RecoveryBase<P> {
     if (p.epoch !== feed.epoch) {
       // The store lost the room's history (restart without persistence, flush) and started anew: say
       // so, then go on from the new epoch's start (a fill below brings what it holds before `p`).
-      this.tellAll(feed, 'epoch', p.epoch, 0);
+      // A feed that never reached the store (its room was created during an outage) starts here.
+      this.tellAll(feed, 'epoch', p.epoch, feed.epoch === '' ? p.offset - 1 : 0);
     }
     if (p.offset <= feed.offset) return; // already delivered (the follow or a fill covered it)
     if (p.offset === feed.offset + 1) return this.emit(feed, p.offset, data, text);
@@ -161,6 +162,9 @@ export class SharedRecovery<P extends RecoveryPeer> extends RecoveryBase<P> {
       // A gap in a lost epoch cannot be filled; a sync that finds a new epoch says so, then delivers
       // the new epoch from its start (what other nodes published in it before this node was back).
       if (to !== undefined || !again) return this.tellAll(feed, 'gap', feed.epoch, to ?? feed.offset);
+      // A feed that never reached the store (room created during an outage) starts from the top: its
+      // members joined after everything the stream holds that this node could have missed.
+      if (feed.epoch === '') return this.tellAll(feed, 'epoch', read.epoch, read.top);
       this.tellAll(feed, 'epoch', read.epoch, 0);
       return this.catchUp(feed, undefined, false);
     }
