@@ -14,8 +14,12 @@ export class RoomFeed<P> {
   epoch = '';
   /** Offset of the last message delivered to this node's members. */
   offset = 0;
-  /** Recovery members that got their `join`/`recovered`/`unrecoverable` notice: live messages go to them. */
-  readonly admitted = new Set<P>();
+  /**
+   * Recovery members that got their `join`/`recovered`/`unrecoverable` notice, each with the offset it
+   * holds: live messages above it go to them (a client can be ahead of this node's feed when it resumes
+   * here with a position another node gave it).
+   */
+  readonly admitted = new Map<P, number>();
   /** Members already told `unavailable` during the current outage. */
   readonly told = new Set<P>();
   closed = false;

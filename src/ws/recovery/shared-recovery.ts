@@ -187,7 +187,7 @@ export class SharedRecovery<P extends RecoveryPeer> extends RecoveryBase<P> {
     const wrapped: P[] = [];
     for (const m of members) {
       if (!speaksRecovery(m)) plain.push(m);
-      else if (feed.admitted.has(m)) wrapped.push(m);
+      else if (offset > (feed.admitted.get(m) ?? Infinity)) wrapped.push(m);
     }
     if (plain.length > 0) this.host.deliver(plain, data, text);
     if (wrapped.length > 0) {
@@ -205,8 +205,10 @@ export class SharedRecovery<P extends RecoveryPeer> extends RecoveryBase<P> {
       this.notify(peer, { t: 'join', r: feed.room, e: at.epoch, o: at.offset });
     } else if (at.epoch === '') {
       say('unavailable');
-    } else if (from.epoch !== at.epoch || from.offset > at.offset) {
+    } else if (from.epoch !== at.epoch) {
       say('epoch');
+    } else if (from.offset > at.offset) {
+      return this.admitAhead(feed, peer, from);
     } else if (at.offset - from.offset > this.limits.maxMessages) {
       say('window');
     } else {
@@ -233,7 +235,31 @@ export class SharedRecovery<P extends RecoveryPeer> extends RecoveryBase<P> {
         this.notify(peer, { t: 'recovered', r: feed.room, e: at.epoch, o: at.offset, n: entries.length });
       }
     }
-    feed.admitted.add(peer);
+    feed.admitted.set(peer, at.offset);
+  }
+
+  /**
+   * The client holds messages this node's feed has not delivered yet (another node gave them to it;
+   * they are on their way here). If the store has them, nothing is missed: the client continues from
+   * its own position and gets only what comes after it.
+   */
+  private async admitAhead(feed: RoomFeed<P>, peer: P, from: StreamPosition): Promise<void> {
+    const at = { epoch: feed.epoch, offset: feed.offset };
+    let read: StoredRead | undefined;
+    try {
+      read = await this.history.read(feed.room, from.offset, 0);
+    } catch {
+      read = undefined;
+    }
+    if (feed.closed || this.host.members(feed.room)?.has(peer) !== true) return;
+    if (read === undefined || read.epoch !== from.epoch || read.top < from.offset) {
+      this.tell(peer, feed.room, read === undefined ? 'unavailable' : 'epoch', at.epoch, at.offset);
+      feed.admitted.set(peer, at.offset);
+      return;
+    }
+    this.recovered++;
+    this.notify(peer, { t: 'recovered', r: feed.room, e: from.epoch, o: from.offset, n: 0 });
+    feed.admitted.set(peer, from.offset);
   }
 
   /** A broadcast the store did not take: delivered here only, as a message of no position. */
@@ -259,7 +285,7 @@ export class SharedRecovery<P extends RecoveryPeer> extends RecoveryBase<P> {
 
   /** Tells every admitted member, once per outage, that messages may be missing from its stream. */
   private tellUnavailable(feed: RoomFeed<P>): void {
-    for (const peer of feed.admitted) {
+    for (const peer of feed.admitted.keys()) {
       if (feed.told.has(peer)) continue;
       feed.told.add(peer);
       this.tell(peer, feed.room, 'unavailable', feed.epoch, feed.offset);
@@ -270,7 +296,10 @@ export class SharedRecovery<P extends RecoveryPeer> extends RecoveryBase<P> {
   private tellAll(feed: RoomFeed<P>, reason: UnrecoverableReason, epoch: string, offset: number): void {
     feed.epoch = epoch;
     feed.offset = offset;
-    for (const peer of feed.admitted) this.tell(peer, feed.room, reason, epoch, offset);
+    for (const peer of feed.admitted.keys()) {
+      feed.admitted.set(peer, offset);
+      this.tell(peer, feed.room, reason, epoch, offset);
+    }
   }
 
   private tell(peer: P, room: string, reason: UnrecoverableReason, epoch: string, offset: number): void {
