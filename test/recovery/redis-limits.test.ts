@@ -76,7 +76,9 @@ for (const lib of ['node-redis', 'ioredis'] as Library[]) {
       first.ws.close();
       await until(() => srv.plugin.rooms.size('L') === 0);
       for (let i = 1; i <= 120; i++) srv.plugin.broadcast(`m${i}`, 'L');
-      srv.plugin.broadcast(Buffer.from([0x0a, 0x00, 0xff]), 'L'); // offset 121, binary with a newline
+      const reused = Buffer.from([0x0a, 0x00, 0xff]);
+      srv.plugin.broadcast(reused, 'L'); // offset 121, binary with a newline
+      reused.fill(0x41); // the caller may reuse its buffer once broadcast() returns
       await until(() => srv.plugin.getStats().adapter.published === 121);
       assert.equal(Number(await cmd('XLEN', `${prefix}:s:L`)), 50);
       assert.equal(String(await cmd('HGET', `${prefix}:h:L`, 'o')), '121');

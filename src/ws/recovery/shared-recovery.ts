@@ -81,8 +81,10 @@ export class SharedRecovery<P extends RecoveryPeer> extends RecoveryBase<P> {
    * A room broadcast on this node: recorded and sent through the store; local members get it when it
    * comes back in the store's order. Returns the number of local members at the time of the call.
    */
-  broadcast(room: string, data: string | Buffer): number {
+  broadcast(room: string, input: string | Buffer): number {
     const members = this.host.members(room)?.size ?? 0;
+    // The caller may reuse its buffer once wsBroadcast() returns; the command is written later.
+    const data = typeof input === 'string' ? input : Buffer.from(input);
     if (!this.history.ready()) {
       this.notRecorded(room, data);
       return members;
