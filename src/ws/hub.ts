@@ -225,6 +225,14 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
         ? encodeTextFrame(data)
         : encodeFrame(text ? Opcode.Text : Opcode.Binary, data);
     let delivered = 0;
+    if (Buffer.isBuffer(frame)) {
+      // The common case (a frame in one buffer): measured once, not once per recipient.
+      const size = frame.length;
+      for (const connection of targets) {
+        if (connection.state === State.Open && connection.queue.sendShared(frame, size)) delivered++;
+      }
+      return delivered;
+    }
     for (const connection of targets) {
       if (connection.state === State.Open && connection.queue.sendFrame(frame) !== 'dropped') delivered++;
     }

@@ -117,6 +117,20 @@ export class SendQueue implements Flushable, DeflateOwner {
     return this.admitFrame(frame);
   }
 
+  /**
+   * One recipient of a broadcast whose frame (`size` bytes) is shared, from a caller that has checked the
+   * connection is OPEN: the same admission as send(), without re-measuring the frame for every recipient.
+   */
+  sendShared(frame: Buffer, size: number): boolean {
+    const waiting = this.waiting();
+    if (waiting !== 0 && waiting + size > this.options.maxBackpressure) {
+      this.overLimit(waiting);
+      return false;
+    }
+    this.enqueueData(frame, size);
+    return true;
+  }
+
   private admitFrame(frame: EncodedFrame): SendResult {
     const size = frameSize(frame);
     const waiting = this.waiting();
