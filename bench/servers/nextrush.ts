@@ -1,5 +1,6 @@
 // Our server under test, written the way a user would with the public API: echo on any path, fan-out on /broadcast.
 import { createApp, WebSocketPlugin, type WebSocketPluginOptions } from '../../src/index.js';
+import { benchRoutes } from './routes.js';
 
 const port = Number(process.argv[2]);
 const app = createApp();
@@ -16,15 +17,7 @@ const clientLimits = limits === 'on' ? { maxConnections: 100_000, upgradesPerMin
 // Heartbeat left at its default (as a user would); the limit is raised so 10 000 idle connections fit.
 new WebSocketPlugin({ path: '/*', maxConnections: 100_000, messageRate, clientLimits }).install(app);
 
-app.ws('/broadcast', s => {
-  s.join('b');
-  s.onMessage(d => app.wsBroadcast(d, 'b'));
-});
-app.ws('/*', s => {
-  s.onMessage(d => {
-    s.send(d);
-  });
-});
+benchRoutes(app);
 
 app.listen(port, '127.0.0.1', () => console.error(`nextrush server on ${port}`));
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));

@@ -11,7 +11,7 @@ import {
 } from './adapter.js';
 import type { Connection } from './connection/connection.js';
 import { State } from './connection/lifecycle.js';
-import { ownPayload } from './connection/send-queue.js';
+import { frameSize, ownPayload } from './connection/send-queue.js';
 import { connectionOf } from './connection/socket.js';
 import { DeflateContext } from './deflate/context.js';
 import { deliverCompressible } from './deflate/shared.js';
@@ -224,17 +224,11 @@ export class WebSocketHub implements ConnectionHost, AdapterHost {
       typeof data === 'string'
         ? encodeTextFrame(data)
         : encodeFrame(text ? Opcode.Text : Opcode.Binary, data);
+    // Measured once for every recipient; each queue then only checks its own backlog.
+    const size = frameSize(frame);
     let delivered = 0;
-    if (Buffer.isBuffer(frame)) {
-      // The common case (a frame in one buffer): measured once, not once per recipient.
-      const size = frame.length;
-      for (const connection of targets) {
-        if (connection.state === State.Open && connection.queue.sendShared(frame, size)) delivered++;
-      }
-      return delivered;
-    }
     for (const connection of targets) {
-      if (connection.state === State.Open && connection.queue.sendFrame(frame) !== 'dropped') delivered++;
+      if (connection.state === State.Open && connection.queue.sendShared(frame, size)) delivered++;
     }
     return delivered;
   }

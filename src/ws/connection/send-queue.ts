@@ -121,18 +121,11 @@ export class SendQueue implements Flushable, DeflateOwner {
    * One recipient of a broadcast whose frame (`size` bytes) is shared, from a caller that has checked the
    * connection is OPEN: the same admission as send(), without re-measuring the frame for every recipient.
    */
-  sendShared(frame: Buffer, size: number): boolean {
-    const waiting = this.waiting();
-    if (waiting !== 0 && waiting + size > this.options.maxBackpressure) {
-      this.overLimit(waiting);
-      return false;
-    }
-    this.enqueueData(frame, size);
-    return true;
+  sendShared(frame: EncodedFrame, size: number): boolean {
+    return this.admitFrame(frame, size) !== 'dropped';
   }
 
-  private admitFrame(frame: EncodedFrame): SendResult {
-    const size = frameSize(frame);
+  private admitFrame(frame: EncodedFrame, size = frameSize(frame)): SendResult {
     const waiting = this.waiting();
     if (waiting !== 0 && waiting + size > this.options.maxBackpressure) return this.overLimit(waiting);
     this.enqueueData(frame, size);
