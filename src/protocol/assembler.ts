@@ -10,11 +10,15 @@ const EMPTY = Buffer.alloc(0);
 /**
  * Holds received payload bytes until a message is complete, and then hands them over in one buffer.
  *
- * A piece that fills at least half of the memory it lives in (a read that is mostly payload) is kept as a
- * view: no copy until the final join, and a view never pins more than twice its own bytes. Any other piece
- * (the tail of a read that also carried other frames, a trickle of tiny reads, a pooled buffer) is copied
- * into a pack buffer, so a flood of small fragments holds its payload bytes and not the reads they came in.
- * A message that ends up in one piece (one pack, or one view) is handed over without a join.
+ * The rest of a final frame of at most MAX_PACK bytes is copied into one pack of exactly its size, so the
+ * message is handed over without a join and its bytes are unmasked where they were just copied (the
+ * decoder masks after `place()`; bytes fresh from the kernel are unmasked only when kept as a view).
+ * Otherwise, a piece that fills at least half of the memory it lives in (a read that is mostly payload)
+ * is kept as a view: no copy until the final join, and a view never pins more than twice its own bytes.
+ * Any other piece (the tail of a read that also carried other frames, a trickle of tiny reads, a pooled
+ * buffer) is copied into a pack buffer, so a flood of small fragments holds its payload bytes and not the
+ * reads they came in. A message that ends up in one piece (one pack, or one view) is handed over without
+ * a join.
  * After `take()` nothing is held.
  */
 export class PayloadAssembler {
@@ -36,19 +40,33 @@ export class PayloadAssembler {
     return n;
   }
 
+  /** Where `place()` put the bytes it was last given, in the buffer it returned. */
+  placedAt = 0;
+
   /**
    * Adds `buf[start, end)`. `expected` is how many more bytes the caller knows are coming in this frame
    * (including these), and `more` whether further frames may add to the message: a pack is sized for
    * exactly the rest of a final frame, or, when more may come, at least MIN_PACK and doubling.
    */
   add(buf: Buffer, start: number, end: number, expected: number, more: boolean): void {
+    if (end > start) this.place(buf, start, end, expected, more);
+  }
+
+  /**
+   * The same as add(), and says where the bytes are kept: in the returned buffer from `placedAt` on (a
+   * pack they were copied into, or `buf` itself for a view), so that they can be unmasked and checked
+   * there, and the copy is what gets unmasked. `end` must be past `start`.
+   */
+  place(buf: Buffer, start: number, end: number, expected: number, more: boolean): Buffer {
     const n = end - start;
-    if (n === 0) return;
     this.length += n;
-    if (n >= MIN_VIEW && n * 2 >= buf.buffer.byteLength) {
+    // The rest of a final frame that fits one pack goes there, so the message needs no join.
+    const exact = !more && expected <= MAX_PACK;
+    if (!exact && n >= MIN_VIEW && n * 2 >= buf.buffer.byteLength) {
       this.flushPack();
       this.pieces.push(buf.subarray(start, end));
-      return;
+      this.placedAt = start;
+      return buf;
     }
     let pack = this.pack;
     if (pack === null || pack.length - this.packUsed < n) {
@@ -60,7 +78,9 @@ export class PayloadAssembler {
       this.packStart = this.packUsed = 0;
     }
     buf.copy(pack, this.packUsed, start, end);
+    this.placedAt = this.packUsed;
     this.packUsed += n;
+    return pack;
   }
 
   /** Everything added since the last take(), in one buffer; the assembler is empty afterwards. */

@@ -60,9 +60,10 @@ const EMPTY = Buffer.alloc(0);
  * Bytes in, messages / control frames / one error out. Each header field is read once, when its bytes
  * arrive, however the stream is cut, and is never re-read. A frame whose payload lies within one received
  * chunk is delivered as a view of that chunk (unmasked in place, no copy). A payload spread over several
- * chunks is unmasked piece by piece, text is UTF-8-validated piece by piece (so invalid text fails at the
- * piece that breaks it, not at the end of the frame), and the pieces are joined once when the message ends
- * (see PayloadAssembler). Between frames the decoder holds no buffer at all.
+ * chunks is unmasked piece by piece where PayloadAssembler keeps it (a copy for the rest of a final frame of
+ * up to 64 KiB, which is then the message itself; else mostly views of the reads, joined once when the
+ * message ends), and text is UTF-8-validated piece by piece (so invalid text fails at the piece that breaks
+ * it, not at the end of the frame). Between frames the decoder holds no buffer at all.
  */
 export class FrameDecoder {
   private readonly sink: FrameSink;
@@ -386,10 +387,10 @@ export class FrameDecoder {
     const stop = pos + n;
     const k = this.key;
     const p = this.payloadReceived & 3;
-    applyMaskKey(buf, pos, stop, k[p], k[p + 1], k[p + 2], k[p + 3]);
     const first = this.payloadReceived === 0;
     if (n === due && first) {
-      // The whole payload is in this chunk: deliver it from here.
+      // The whole payload is in this chunk: unmask it and deliver it from here.
+      applyMaskKey(buf, pos, stop, k[p], k[p + 1], k[p + 2], k[p + 3]);
       this.frameDone();
       this.complete(buf, pos, stop);
       return stop;
@@ -398,19 +399,26 @@ export class FrameDecoder {
     this.frameBytes += n;
     if (this.opcode >= 0x8) {
       const control = (this.control ??= Buffer.allocUnsafe(this.payloadLength));
-      buf.copy(control, this.payloadReceived - n, pos, stop);
+      const at = this.payloadReceived - n;
+      buf.copy(control, at, pos, stop);
+      applyMaskKey(control, at, at + n, k[p], k[p + 1], k[p + 2], k[p + 3]);
       if (n < due) return stop;
       this.control = null;
       this.frameDone();
       this.complete(control, 0, control.length);
       return stop;
     }
+    // The piece is unmasked where it is kept: in a pack it was just copied into (the copy is still in the
+    // CPU's cache, the read it came from may not be), or in place when it is kept as a view.
+    const pieces = this.pieces;
+    const kept = pieces.place(buf, pos, stop, due, !this.fin);
+    const at = pieces.placedAt;
+    applyMaskKey(kept, at, at + n, k[p], k[p + 1], k[p + 2], k[p + 3]);
     // Invalid text fails here, at the piece that breaks it, before the rest of the frame arrives.
-    if (this.text && !this.compressed && !this.validator(first).feed(buf, pos, stop)) {
+    if (this.text && !this.compressed && !this.validator(first).feed(kept, at, at + n)) {
       this.fail('WS_ERR_INVALID_UTF8');
       return end;
     }
-    this.pieces.add(buf, pos, stop, due, !this.fin);
     if (n === due) {
       this.frameDone();
       this.complete(EMPTY, 0, 0, true);

@@ -199,6 +199,49 @@ describe('FrameDecoder: nothing is held between frames', () => {
     assert.equal(seen?.buffer, chunk.buffer);
     assert.equal(seen?.byteOffset, chunk.byteOffset + 8);
   });
+  /** Feeds `input` cut at `splits`, each read a buffer of its own (as a socket gives); returns the reads and the binary messages. */
+  function feedReads(input: Buffer, splits: readonly number[]): { reads: Buffer[]; got: Buffer[] } {
+    const sink = new RecordingSink();
+    const got: Buffer[] = [];
+    sink.onBinary = (data: Buffer) => void got.push(data);
+    const decoder = new FrameDecoder(sink, DEFAULT_OPTIONS);
+    const reads: Buffer[] = [];
+    let from = 0;
+    for (const to of [...splits, input.length]) {
+      const read = Buffer.from(input.subarray(from, to));
+      reads.push(read);
+      decoder.push(read);
+      from = to;
+    }
+    assert.equal(decoder.retainedBytes, 0);
+    return { reads, got };
+  }
+  it('a final frame of up to 64 KiB in several reads is copied into one buffer of its size, and the reads stay as they came', () => {
+    const payload = Buffer.alloc(65536);
+    for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) & 0xff;
+    const wire = frame({ opcode: Binary, payload });
+    for (const splits of [[30000], [14, 40000], [5, 20000, 50000], [65000]]) {
+      const { reads, got } = feedReads(wire, splits);
+      assert.equal(got.length, 1);
+      assert.deepEqual(got[0], payload, `splits ${splits.join(',')}`);
+      // One buffer of exactly the payload: no join, and no read pinned by the message.
+      assert.equal(got[0].buffer.byteLength, payload.length, `splits ${splits.join(',')}`);
+      // Copied, then unmasked in the copy: every read still holds the masked bytes it arrived with.
+      let at = 0;
+      for (const read of reads) {
+        assert.deepEqual(read, wire.subarray(at, at + read.length), `splits ${splits.join(',')}`);
+        at += read.length;
+      }
+    }
+  });
+  it('a larger frame keeps reads that are mostly payload as views until the message ends, unmasked in place', () => {
+    const payload = Buffer.alloc(200_000, 0x5a);
+    const wire = frame({ opcode: Binary, payload });
+    const { reads, got } = feedReads(wire, [100_000]);
+    assert.deepEqual(got, [payload]);
+    // The first read (header + 99 986 payload bytes) was kept as a view, so it was unmasked where it lies.
+    assert.deepEqual(reads[0].subarray(14), payload.subarray(0, 100_000 - 14));
+  });
 });
 
 describe('FrameDecoder: a text message never exceeds what a JavaScript string can hold', () => {
