@@ -1,4 +1,5 @@
 // Collects the payload pieces of a message (or frame) that arrives over several reads, and joins them once at the end.
+import { applyMaskKey, unmaskCopy } from './mask.js';
 
 /** Below this, a piece is always copied: a view would cost more in bookkeeping than the bytes it saves. */
 const MIN_VIEW = 1024;
@@ -11,8 +12,8 @@ const EMPTY = Buffer.alloc(0);
  * Holds received payload bytes until a message is complete, and then hands them over in one buffer.
  *
  * The rest of a final frame of at most MAX_PACK bytes is copied into one pack of exactly its size, so the
- * message is handed over without a join and its bytes are unmasked where they were just copied (the
- * decoder masks after `place()`; bytes fresh from the kernel are unmasked only when kept as a view).
+ * message is handed over without a join, and masked bytes are unmasked on the way in (one pass; bytes
+ * fresh from the kernel are unmasked in place only when kept as a view).
  * Otherwise, a piece that fills at least half of the memory it lives in (a read that is mostly payload)
  * is kept as a view: no copy until the final join, and a view never pins more than twice its own bytes.
  * Any other piece (the tail of a read that also carried other frames, a trickle of tiny reads, a pooled
@@ -49,21 +50,32 @@ export class PayloadAssembler {
    * exactly the rest of a final frame, or, when more may come, at least MIN_PACK and doubling.
    */
   add(buf: Buffer, start: number, end: number, expected: number, more: boolean): void {
-    if (end > start) this.place(buf, start, end, expected, more);
+    if (end > start) this.place(buf, start, end, expected, more, null, 0);
   }
 
   /**
-   * The same as add(), and says where the bytes are kept: in the returned buffer from `placedAt` on (a
-   * pack they were copied into, or `buf` itself for a view), so that they can be unmasked and checked
-   * there, and the copy is what gets unmasked. `end` must be past `start`.
+   * The same as add() for masked bytes when `key` is given (the masking key repeated, `key[keyAt]` applying
+   * to `buf[start]`): they are unmasked as they are kept. Returns where the kept bytes are, for a UTF-8
+   * check: in the returned buffer from `placedAt` on (a pack, or `buf` itself for a view). `end` must be
+   * past `start`.
    */
-  place(buf: Buffer, start: number, end: number, expected: number, more: boolean): Buffer {
+  place(
+    buf: Buffer,
+    start: number,
+    end: number,
+    expected: number,
+    more: boolean,
+    key: readonly number[] | null,
+    keyAt: number
+  ): Buffer {
     const n = end - start;
     this.length += n;
     // The rest of a final frame that fits one pack goes there, so the message needs no join.
     const exact = !more && expected <= MAX_PACK;
     if (!exact && n >= MIN_VIEW && n * 2 >= buf.buffer.byteLength) {
       this.flushPack();
+      if (key !== null)
+        applyMaskKey(buf, start, end, key[keyAt], key[keyAt + 1], key[keyAt + 2], key[keyAt + 3]);
       this.pieces.push(buf.subarray(start, end));
       this.placedAt = start;
       return buf;
@@ -77,8 +89,10 @@ export class PayloadAssembler {
       this.lastPackSize = size;
       this.packStart = this.packUsed = 0;
     }
-    buf.copy(pack, this.packUsed, start, end);
-    this.placedAt = this.packUsed;
+    const at = this.packUsed;
+    if (key === null) buf.copy(pack, at, start, end);
+    else unmaskCopy(buf, start, end, pack, at, key[keyAt], key[keyAt + 1], key[keyAt + 2], key[keyAt + 3]);
+    this.placedAt = at;
     this.packUsed += n;
     return pack;
   }

@@ -2,7 +2,7 @@
 import { PayloadAssembler } from './assembler.js';
 import { CloseCode, isValidWireCloseCode } from './close-codes.js';
 import { ProtocolError, type ProtocolErrorCode } from './errors.js';
-import { applyMask, applyMaskKey } from './mask.js';
+import { applyMask, applyMaskKey, unmaskCopy } from './mask.js';
 import { Opcode, isKnownOpcode } from './opcodes.js';
 import { MAX_TEXT_MESSAGE_BYTES, Utf8StreamValidator, isValidUtf8 } from './utf8.js';
 
@@ -399,21 +399,17 @@ export class FrameDecoder {
     this.frameBytes += n;
     if (this.opcode >= 0x8) {
       const control = (this.control ??= Buffer.allocUnsafe(this.payloadLength));
-      const at = this.payloadReceived - n;
-      buf.copy(control, at, pos, stop);
-      applyMaskKey(control, at, at + n, k[p], k[p + 1], k[p + 2], k[p + 3]);
+      unmaskCopy(buf, pos, stop, control, this.payloadReceived - n, k[p], k[p + 1], k[p + 2], k[p + 3]);
       if (n < due) return stop;
       this.control = null;
       this.frameDone();
       this.complete(control, 0, control.length);
       return stop;
     }
-    // The piece is unmasked where it is kept: in a pack it was just copied into (the copy is still in the
-    // CPU's cache, the read it came from may not be), or in place when it is kept as a view.
+    // The piece is unmasked where it is kept: on its way into a pack, or in place when kept as a view.
     const pieces = this.pieces;
-    const kept = pieces.place(buf, pos, stop, due, !this.fin);
+    const kept = pieces.place(buf, pos, stop, due, !this.fin, k, p);
     const at = pieces.placedAt;
-    applyMaskKey(kept, at, at + n, k[p], k[p + 1], k[p + 2], k[p + 3]);
     // Invalid text fails here, at the piece that breaks it, before the rest of the frame arrives.
     if (this.text && !this.compressed && !this.validator(first).feed(kept, at, at + n)) {
       this.fail('WS_ERR_INVALID_UTF8');

@@ -1,9 +1,90 @@
-// XOR masking of frame payloads (RFC 6455 5.3), a 32-bit word at a time where the buffer allows.
+// XOR masking of frame payloads (RFC 6455 5.3): WebAssembly SIMD for large ranges, else a 32-bit word at a time.
 import { endianness } from 'node:os';
+import { MASK_SIMD_WASM } from './mask-simd.js';
 
 const LITTLE_ENDIAN = endianness() === 'LE';
 /** Below this size a byte loop beats creating a typed-array view. */
 const WORD_THRESHOLD = 64;
+/**
+ * From this size on, ranges go through the SIMD module: copying a range in and out of its memory and
+ * XORing 16 bytes per step beats the word loop (bench/micro.ts: about 3x at 64 KiB, even at 2 KiB).
+ */
+const SIMD_THRESHOLD = 2048;
+/** The SIMD module works on blocks of up to this many bytes (a multiple of 4, so the key stays in phase). */
+const SIMD_BLOCK = 65536;
+
+interface SimdMasker {
+  /** The module's memory as a Buffer: a block is copied to offset 0, masked there, and copied out. */
+  readonly scratch: Buffer;
+  /** XORs scratch[0, len) with the key as a little-endian 32-bit word (its low byte applies to byte 0). */
+  readonly mask: (len: number, key: number) => void;
+}
+
+/** The SIMD module, made on first use; null where WebAssembly or its SIMD is unavailable (e.g. --jitless). */
+let simd: SimdMasker | null | undefined;
+
+/** The part of the WebAssembly API used here (the package's TypeScript setup has no DOM or WebAssembly types). */
+interface WebAssemblyApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => {
+    exports: { memory: { buffer: ArrayBuffer }; mask: (len: number, key: number) => void };
+  };
+}
+
+function simdMasker(): SimdMasker | null {
+  if (simd !== undefined) return simd;
+  simd = null;
+  const api = (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly;
+  try {
+    const bytes = Buffer.from(MASK_SIMD_WASM, 'base64');
+    if (api !== undefined && api.validate(bytes)) {
+      const { exports } = new api.Instance(new api.Module(bytes));
+      simd = { scratch: Buffer.from(exports.memory.buffer), mask: exports.mask };
+    }
+  } catch {
+    simd = null;
+  }
+  return simd;
+}
+
+/** Which implementation masks large ranges in this process (tests and benchmarks report it). */
+export function maskBackend(): 'wasm-simd' | 'js' {
+  return simdMasker() === null ? 'js' : 'wasm-simd';
+}
+
+/**
+ * Writes `src[start, end)` XORed with the key (`k0` applies to `src[start]`) to `dst` from `dstStart`.
+ * `dst` may be `src` at the same position (in place); other overlaps are not allowed.
+ */
+export function unmaskCopy(
+  src: Buffer,
+  start: number,
+  end: number,
+  dst: Buffer,
+  dstStart: number,
+  k0: number,
+  k1: number,
+  k2: number,
+  k3: number
+): void {
+  const len = end - start;
+  const masker = len >= SIMD_THRESHOLD ? simdMasker() : null;
+  if (masker === null) {
+    if (src !== dst || start !== dstStart) src.copy(dst, dstStart, start, end);
+    applyMaskWords(dst, dstStart, dstStart + len, k0, k1, k2, k3);
+    return;
+  }
+  // WebAssembly memory is little-endian whatever the host: the low byte is byte 0.
+  const key = k0 | (k1 << 8) | (k2 << 16) | (k3 << 24) | 0;
+  const scratch = masker.scratch;
+  for (let at = 0; at < len; at += SIMD_BLOCK) {
+    const n = len - at < SIMD_BLOCK ? len - at : SIMD_BLOCK;
+    src.copy(scratch, 0, start + at, start + at + n);
+    masker.mask(n, key);
+    scratch.copy(dst, dstStart + at, 0, n);
+  }
+}
 
 /**
  * Unmasks (or masks: XOR is its own inverse) `buf[start, end)` in place with the 4-byte key found at
@@ -29,6 +110,20 @@ export function applyMask(buf: Buffer, start: number, end: number, key: Uint8Arr
  * octet at index i modulo 4 of the masking key").
  */
 export function applyMaskKey(
+  buf: Buffer,
+  start: number,
+  end: number,
+  k0: number,
+  k1: number,
+  k2: number,
+  k3: number
+): void {
+  if (end - start >= SIMD_THRESHOLD) unmaskCopy(buf, start, end, buf, start, k0, k1, k2, k3);
+  else applyMaskWords(buf, start, end, k0, k1, k2, k3);
+}
+
+/** applyMaskKey in JavaScript alone: 32-bit words where the range allows (exported for the tests' comparison). */
+export function applyMaskWords(
   buf: Buffer,
   start: number,
   end: number,
