@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { FrameDecoder, type FrameSink } from '../src/protocol/decoder.js';
 import { encodeFrame, encodeTextFrame } from '../src/protocol/encoder.js';
-import { applyMask } from '../src/protocol/mask.js';
+import { applyMask, applyMaskWords, maskBackend } from '../src/protocol/mask.js';
 import { Opcode } from '../src/protocol/opcodes.js';
 import { Utf8StreamValidator, isValidUtf8 } from '../src/protocol/utf8.js';
 import { clientFrame } from '../test/support/frames.js';
@@ -156,7 +156,14 @@ const m1k = Buffer.from(p1k);
 const m64k = Buffer.from(p64k);
 results.push(measure('unmask 32 B', 1, 32, () => applyMask(m32, 0, 32, key, 0)));
 results.push(measure('unmask 1 KiB', 1, 1024, () => applyMask(m1k, 0, 1024, key, 0)));
-results.push(measure('unmask 64 KiB', 1, 65536, () => applyMask(m64k, 0, 65536, key, 0)));
+results.push(measure('unmask 4 KiB', 1, 4096, () => applyMask(m64k, 0, 4096, key, 0)));
+results.push(measure(`unmask 64 KiB (${maskBackend()})`, 1, 65536, () => applyMask(m64k, 0, 65536, key, 0)));
+const [k0, k1, k2, k3] = key;
+results.push(
+  measure('unmask 64 KiB (JavaScript word loop)', 1, 65536, () =>
+    applyMaskWords(m64k, 0, 65536, k0, k1, k2, k3)
+  )
+);
 results.push(measure('UTF-8 validate 1 KiB (whole)', 1, text1k.length, () => isValidUtf8(text1k)));
 const validator = new Utf8StreamValidator();
 results.push(
