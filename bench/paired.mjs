@@ -44,7 +44,9 @@ const pinned = (cpu, command, args) =>
   pin ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args];
 const loadgen = resolve(option('--loadgen', process.env.LOADGEN ?? '../shared/bench/build/loadgen'));
 if (!existsSync(loadgen)) {
-  console.error(`no load generator at ${loadgen} (build the shared harness, or pass --loadgen PATH)`);
+  console.error(
+    `no load generator at ${loadgen}: the shared harness's run.sh builds it (../shared/bench/run.sh --list), or pass --loadgen PATH`
+  );
   process.exit(2);
 }
 for (const b of builds) {
